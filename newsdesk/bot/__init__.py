@@ -1,0 +1,1 @@
+"""The chat platforms: Slack and Discord adapters over shared command logic."""

@@ -1,0 +1,424 @@
+"""The `newsdesk` command line: thin wrappers that load settings, call one function, print.
+
+Every command opens the store, does one thing through the same functions the bot uses, and
+prints with rich. Feed text is untrusted, so it is always printed as plain `Text`, never as rich
+markup (a title like "[link=…]" must not become a link in someone's terminal).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from rich.text import Text
+
+from newsdesk import __version__
+from newsdesk.config import ConfigError, Settings, find_config, load_settings
+from newsdesk.feeds.canonical import canonical_url
+from newsdesk.feeds.fetch import Fetcher
+from newsdesk.feeds.opml import OpmlError, OpmlFeed, parse_opml, to_opml
+from newsdesk.feeds.poller import PollOutcome, poll_feeds
+from newsdesk.models import Feed, Story
+from newsdesk.store import Store, StoreError
+
+
+class AppContext:
+    """Settings and store, loaded lazily so `--help` and `check-config` need neither."""
+
+    def __init__(self, config_path: str | None, db_path: str | None) -> None:
+        self.config_path = config_path
+        self.db_path = db_path
+        self._settings: Settings | None = None
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            try:
+                self._settings = load_settings(self.config_path)
+            except ConfigError as exc:
+                raise click.ClickException(str(exc)) from None
+        return self._settings
+
+    def open_store(self) -> Store:
+        path = self.db_path or self.settings.store.path
+        try:
+            store = Store.open(path)
+            store.sync_config_feeds(self.settings.feeds)
+        except StoreError as exc:
+            raise click.ClickException(str(exc)) from None
+        return store
+
+
+pass_app = click.make_pass_decorator(AppContext)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    help="Config file (default: $NEWSDESK_CONFIG, else ./newsdesk.toml, else built-in defaults).",
+)
+@click.option("--db", "db_path", type=click.Path(dir_okay=False), help="SQLite archive to use.")
+@click.version_option(__version__, prog_name="newsdesk")
+@click.pass_context
+def main(ctx: click.Context, config_path: str | None, db_path: str | None) -> None:
+    """newsdesk: AI-industry news from feeds to deduplicated digests in Slack and Discord."""
+    ctx.obj = AppContext(config_path, db_path)
+
+
+# --- demo --------------------------------------------------------------------------------------
+
+
+@main.command()
+@click.option(
+    "--db",
+    "db_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("newsdesk-demo.sqlite"),
+    show_default=True,
+    help="Where to write the demo archive (recreated on every run).",
+)
+@click.option("--limit", default=15, show_default=True, help="How many stories to show.")
+def demo(db_path: Path, limit: int) -> None:
+    """Ingest the bundled sample feeds and print the stories they make. No network, no tokens."""
+    from newsdesk.demo import run_demo, sample_feeds
+
+    console = Console()
+    console.print(f"newsdesk {__version__} demo: {len(sample_feeds())} bundled sample feeds")
+    started = time.perf_counter()
+    with _progress(console) as (progress, advance):
+        progress.add_task("fetch", total=len(sample_feeds()))
+        run = run_demo(db_path, on_done=advance)
+    elapsed = time.perf_counter() - started
+    console.print(_outcome_table(run.first_pass, title="First poll"))
+    not_modified = sum(1 for o in run.second_pass if o.status == "not_modified")
+    console.print(
+        f"Second poll: {not_modified} of {len(run.second_pass)} feeds answered 304 Not Modified,"
+        f" {run.bodies_downloaded_again} bodies downloaded again."
+    )
+    with Store.open(db_path) as store:
+        counts = store.counts()
+        stories = store.recent_stories(limit=10_000)
+    merged = [s for s in stories if len(s.sources) > 1]
+    console.print(
+        f"\n{counts['items']} items from {counts['feeds']} feeds became {counts['stories']}"
+        f" stories; {len(merged)} were carried by more than one outlet and are shown once."
+        f" ({elapsed:.2f} s)"
+    )
+    ranked = sorted(stories, key=lambda s: (len(s.sources), s.published), reverse=True)
+    console.print(_story_table(ranked[:limit], title="Top stories (most outlets first)"))
+    console.print(f"Archive: {db_path.resolve()}")
+
+
+# --- fetch -------------------------------------------------------------------------------------
+
+
+@main.command()
+@click.option("--all", "poll_all", is_flag=True, help="Poll every unpaused feed, due or not.")
+@pass_app
+def fetch(app: AppContext, poll_all: bool) -> None:
+    """Poll the feeds that are due once, and report what changed."""
+    console = Console()
+    with app.open_store() as store:
+        now = datetime.now(UTC)
+        feeds = [f for f in store.list_feeds() if not f.paused] if poll_all else None
+        feeds = feeds if feeds is not None else store.due_feeds(now)
+        if not feeds:
+            console.print("No feeds are due. `newsdesk fetch --all` polls them anyway.")
+            return
+        started = time.perf_counter()
+        with _progress(console) as (progress, advance):
+            progress.add_task("fetch", total=len(feeds))
+            outcomes = asyncio.run(_poll(app.settings, store, feeds, advance))
+        elapsed = time.perf_counter() - started
+    console.print(_outcome_table(outcomes, title="Fetch"))
+    statuses = Counter(o.status for o in outcomes)
+    new_items = sum(o.counts.new for o in outcomes)
+    console.print(
+        f"{len(outcomes)} feeds in {elapsed:.2f} s: {new_items} new items; "
+        + ", ".join(f"{n} {status.replace('_', ' ')}" for status, n in sorted(statuses.items()))
+    )
+
+
+async def _poll(
+    settings: Settings,
+    store: Store,
+    feeds: Sequence[Feed],
+    on_done: Callable[[PollOutcome], None] | None = None,
+) -> list[PollOutcome]:
+    async with Fetcher(settings.fetch) as fetcher:
+        return await poll_feeds(store, fetcher, feeds, on_done=on_done)
+
+
+# --- feeds -------------------------------------------------------------------------------------
+
+
+@main.group()
+def feeds() -> None:
+    """List, add, remove, pause and resume feeds; import and export OPML."""
+
+
+@feeds.command("add")
+@click.argument("url")
+@click.option("--title", help="A display name (default: the feed's own title).")
+@click.option("--tag", "tags", multiple=True, help="A default tag for the feed's items; repeat.")
+@click.option("--force", is_flag=True, help="Add the feed even if it cannot be fetched now.")
+@pass_app
+def feeds_add(app: AppContext, url: str, title: str | None, tags: tuple[str, ...], force: bool):
+    """Add a feed and store its current items as backfill (they are not announced as new)."""
+    if canonical_url(url) is None:
+        raise click.BadParameter("expected an http:// or https:// feed URL", param_hint="URL")
+    url = url.strip()
+    console = Console()
+    with app.open_store() as store:
+        try:
+            feed = store.add_feed(url, title=title, tags=tags, source="cli")
+        except StoreError as exc:
+            raise click.ClickException(str(exc)) from None
+        [outcome] = asyncio.run(_poll(app.settings, store, [feed]))
+        if outcome.status == "failed" and not force:
+            store.remove_feed(feed.id)
+            raise click.ClickException(
+                f"not added: {outcome.error}\n(use --force to add it anyway and keep retrying)"
+            )
+        feed = store.find_feed(feed.id)
+    if outcome.status == "failed":
+        console.print(Text(f"Added feed {feed.id} ({url}), but it failed: {outcome.error}"))
+    else:
+        console.print(
+            Text(
+                f"Added feed {feed.id}: {feed.title or url} — {outcome.counts.new} items stored"
+                " as backfill."
+            )
+        )
+
+
+@feeds.command("list")
+@pass_app
+def feeds_list(app: AppContext) -> None:
+    """Show every feed with its health and polling state."""
+    with app.open_store() as store:
+        rows = store.list_feeds()
+    console = Console()
+    if not rows:
+        console.print("No feeds yet. Add one with `newsdesk feeds add URL`.")
+        return
+    table = Table(title=f"{len(rows)} feeds")
+    for column in ("id", "title / url", "tags", "items", "state", "next poll"):
+        table.add_column(column)
+    for feed in rows:
+        name = Text(feed.title or "")
+        name.append(f"\n{feed.url}", style="dim")
+        table.add_row(
+            str(feed.id),
+            name,
+            Text(", ".join(feed.tags)),
+            str(feed.item_count),
+            _feed_state(feed),
+            _when(feed.next_poll_at) if not feed.paused else "—",
+        )
+    console.print(table)
+
+
+@feeds.command("remove")
+@click.argument("feed_ref", metavar="ID_OR_URL")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@pass_app
+def feeds_remove(app: AppContext, feed_ref: str, yes: bool) -> None:
+    """Stop following a feed and delete its items from the archive."""
+    with app.open_store() as store:
+        feed = _find(store, feed_ref)
+        if not yes:
+            click.confirm(
+                f"Remove {feed.title or feed.url} and its {feed.item_count} items?", abort=True
+            )
+        removed = store.remove_feed(feed.id)
+    Console().print(Text(f"Removed feed {feed.id} ({feed.url}) and {removed} items."))
+
+
+@feeds.command("pause")
+@click.argument("feed_ref", metavar="ID_OR_URL")
+@pass_app
+def feeds_pause(app: AppContext, feed_ref: str) -> None:
+    """Stop polling a feed but keep it and its items."""
+    with app.open_store() as store:
+        feed = _find(store, feed_ref)
+        store.set_paused(feed.id, True)
+    Console().print(Text(f"Paused feed {feed.id} ({feed.url})."))
+
+
+@feeds.command("resume")
+@click.argument("feed_ref", metavar="ID_OR_URL")
+@pass_app
+def feeds_resume(app: AppContext, feed_ref: str) -> None:
+    """Poll a paused feed again."""
+    with app.open_store() as store:
+        feed = _find(store, feed_ref)
+        store.set_paused(feed.id, False)
+    Console().print(Text(f"Resumed feed {feed.id} ({feed.url})."))
+
+
+@feeds.command("import-opml")
+@click.argument("path", type=click.File("rb"))
+@pass_app
+def feeds_import_opml(app: AppContext, path: click.utils.LazyFile) -> None:
+    """Add the feeds of an OPML file (from Feedly, Inoreader, …); folders become tags."""
+    try:
+        entries = parse_opml(path.read())
+    except OpmlError as exc:
+        raise click.ClickException(f"{path.name}: {exc}") from None
+    added = skipped = 0
+    with app.open_store() as store:
+        for entry in entries:
+            if store.get_feed(entry.url) is not None:
+                skipped += 1
+                continue
+            store.add_feed(entry.url, title=entry.title, tags=entry.tags, source="opml")
+            added += 1
+    Console().print(
+        f"Imported {added} feeds ({skipped} already followed). Their current items are stored"
+        " as backfill on the next `newsdesk fetch`."
+    )
+
+
+@feeds.command("export-opml")
+@click.argument("path", type=click.File("wb"), default="-")
+@pass_app
+def feeds_export_opml(app: AppContext, path: click.utils.LazyFile) -> None:
+    """Write every feed as OPML (to PATH, or standard output)."""
+    with app.open_store() as store:
+        rows = store.list_feeds()
+    path.write(to_opml(OpmlFeed(url=f.url, title=f.title, tags=f.tags) for f in rows))
+
+
+# --- check-config ------------------------------------------------------------------------------
+
+
+@main.command("check-config")
+@click.argument("path", required=False, type=click.Path(dir_okay=False))
+@pass_app
+def check_config(app: AppContext, path: str | None) -> None:
+    """Validate a config file and say what it sets up; exit 1 with every problem if invalid."""
+    target = find_config(path or app.config_path)
+    try:
+        settings = load_settings(target)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    if target is None:
+        click.echo("No config file found; using the built-in defaults.")
+    else:
+        click.echo(f"{target}: OK")
+    click.echo(f"  database: {settings.store.path}")
+    click.echo(f"  feeds: {len(settings.feeds)}")
+    click.echo(
+        f"  polling: every {settings.fetch.interval_minutes} min,"
+        f" {settings.fetch.concurrency} at once ({settings.fetch.per_host_concurrency} per host)"
+    )
+    if settings.fetch.allow_private_networks:
+        click.echo("  warning: fetch.allow_private_networks is on: feeds may reach local addresses")
+
+
+# --- helpers -----------------------------------------------------------------------------------
+
+
+def _find(store: Store, ref: str) -> Feed:
+    try:
+        return store.find_feed(ref)
+    except StoreError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+class _progress:
+    """A rich progress bar on stderr (so piped stdout stays clean), or nothing when not a TTY."""
+
+    def __init__(self, console: Console) -> None:
+        self.progress = Progress(
+            TextColumn("polling feeds"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=Console(stderr=True),
+            transient=True,
+            disable=not sys.stderr.isatty(),
+        )
+
+    def __enter__(self) -> tuple[Progress, Callable[[PollOutcome], None]]:
+        self.progress.__enter__()
+
+        def advance(_: PollOutcome) -> None:
+            for task in self.progress.tasks:
+                self.progress.advance(task.id)
+
+        return self.progress, advance
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.__exit__(*exc)
+
+
+_STATUS_ORDER = {"new": 0, "updated": 1, "unchanged": 2, "not_modified": 3, "failed": 4}
+_STATUS_STYLE = {"new": "green", "updated": "cyan", "failed": "red"}
+
+
+def _outcome_table(outcomes: Sequence[PollOutcome], title: str) -> Table:
+    table = Table(title=title)
+    for column in ("feed", "result", "new", "updated", "unchanged", "next poll"):
+        table.add_column(column, justify="right" if column in {"new", "updated"} else "left")
+    for outcome in sorted(outcomes, key=lambda o: (_STATUS_ORDER[o.status], o.feed.id)):
+        result = Text(outcome.status.replace("_", " "), style=_STATUS_STYLE.get(outcome.status, ""))
+        if outcome.error:
+            result.append(f": {outcome.error}", style="dim")
+        table.add_row(
+            Text(outcome.feed.title or outcome.feed.url),
+            result,
+            str(outcome.counts.new),
+            str(outcome.counts.updated),
+            str(outcome.counts.unchanged),
+            _when(outcome.next_poll_at),
+        )
+    return table
+
+
+def _story_table(stories: Sequence[Story], title: str) -> Table:
+    table = Table(title=title, show_lines=True)
+    table.add_column("date", no_wrap=True)
+    table.add_column("story", ratio=3)
+    table.add_column("sources", ratio=1)
+    for story in stories:
+        body = Text(story.title, style="bold")
+        if story.summary:
+            summary = story.summary if len(story.summary) <= 160 else story.summary[:159] + "…"
+            body.append(f"\n{summary}")
+        if story.url:
+            body.append(f"\n{story.url}", style="dim")
+        sources = Text(story.sources[0] if story.sources else "")
+        if len(story.sources) > 1:
+            sources.append(f"\nalso in: {', '.join(story.sources[1:])}", style="green")
+        table.add_row(story.published.strftime("%Y-%m-%d"), body, sources)
+    return table
+
+
+def _feed_state(feed: Feed) -> Text:
+    if feed.paused:
+        return Text("paused", style="yellow")
+    if feed.error_count:
+        return Text(f"failing ×{feed.error_count}: {feed.last_error}", style="red")
+    if feed.last_success_at is None:
+        return Text("not polled yet", style="dim")
+    state = Text(f"ok {_when(feed.last_success_at)}", style="green")
+    if feed.last_error:
+        state.append(f"\n{feed.last_error}", style="dim")
+    return state
+
+
+def _when(moment: datetime | None) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if moment else "—"

@@ -1,0 +1,166 @@
+"""Settings: a TOML file validated into typed objects, with errors that name the key.
+
+A bot that runs unattended for months must refuse a bad config at start, not fail at 3 a.m.
+on the first poll. So every key is typed, unknown keys are errors (a typo is not silently
+ignored), and each error names its key path (`feeds[2].url`) and what is wrong with it.
+Secrets never live here: the config only names environment variables that hold them.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from newsdesk import __version__
+
+DEFAULT_CONFIG_NAMES = ("newsdesk.toml",)
+CONFIG_ENV = "NEWSDESK_CONFIG"
+DEFAULT_USER_AGENT = f"newsdesk/{__version__} (+https://github.com/newsdesk/newsdesk; feed reader)"
+
+PositiveInt = Annotated[int, Field(gt=0)]
+PositiveFloat = Annotated[float, Field(gt=0)]
+
+
+class ConfigError(Exception):
+    """A config that cannot be used; `problems` holds one `key.path: what is wrong` per line."""
+
+    def __init__(self, source: str, problems: list[str]) -> None:
+        self.source = source
+        self.problems = problems
+        super().__init__(f"{source}: " + "; ".join(problems))
+
+    def __str__(self) -> str:
+        lines = "\n".join(f"  - {p}" for p in self.problems)
+        return f"invalid config {self.source}:\n{lines}"
+
+
+class _Section(BaseModel):
+    # strict: TOML already has types, so "60" for a number is a mistake worth reporting.
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class StoreSettings(_Section):
+    path: str = "newsdesk.sqlite"
+
+
+class FetchSettings(_Section):
+    interval_minutes: PositiveInt = 60
+    min_interval_minutes: PositiveInt = 10
+    max_interval_minutes: PositiveInt = 24 * 60
+    dead_feed_interval_minutes: PositiveInt = 24 * 60
+    timeout_seconds: PositiveFloat = 20.0
+    total_timeout_seconds: PositiveFloat = 60.0
+    max_bytes: PositiveInt = 10 * 1024 * 1024
+    max_redirects: Annotated[int, Field(ge=0, le=20)] = 5
+    concurrency: PositiveInt = 16
+    per_host_concurrency: PositiveInt = 2
+    allow_private_networks: bool = False
+    user_agent: str = DEFAULT_USER_AGENT
+    summary_max_chars: Annotated[int, Field(ge=80)] = 1000
+
+    @field_validator("max_interval_minutes")
+    @classmethod
+    def _max_not_below_min(cls, value: int, info: Any) -> int:
+        low = info.data.get("min_interval_minutes", 1)
+        if value < low:
+            raise ValueError(f"must be at least min_interval_minutes ({low})")
+        return value
+
+
+class FeedSettings(_Section):
+    url: str
+    title: str | None = None
+    tags: list[str] = []
+    interval_minutes: PositiveInt | None = None
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        from newsdesk.feeds.canonical import canonical_url
+
+        if canonical_url(value) is None:
+            raise ValueError("must be an http:// or https:// URL")
+        return value.strip()
+
+
+class Settings(_Section):
+    store: StoreSettings = StoreSettings()
+    fetch: FetchSettings = FetchSettings()
+    feeds: list[FeedSettings] = []
+
+    @field_validator("feeds")
+    @classmethod
+    def _unique_urls(cls, feeds: list[FeedSettings]) -> list[FeedSettings]:
+        seen: set[str] = set()
+        for feed in feeds:
+            if feed.url in seen:
+                raise ValueError(f"{feed.url} is listed twice")
+            seen.add(feed.url)
+        return feeds
+
+
+def load_settings(path: str | os.PathLike[str] | None = None) -> Settings:
+    """Load and validate a config file; with no path, use the first one found or the defaults.
+
+    A relative `store.path` is taken relative to the config file, so the bot finds its database
+    whatever directory it is started from.
+    """
+    config_path = find_config(path)
+    if config_path is None:
+        return Settings()
+    try:
+        raw = tomllib.loads(config_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(str(config_path), ["file not found"]) from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(str(config_path), [f"not valid TOML: {exc}"]) from None
+    settings = settings_from_dict(raw, source=str(config_path))
+    store_path = Path(settings.store.path).expanduser()
+    if not store_path.is_absolute():
+        store_path = config_path.parent / store_path
+    return settings.model_copy(update={"store": StoreSettings(path=str(store_path))})
+
+
+def find_config(path: str | os.PathLike[str] | None) -> Path | None:
+    """The config file to read: the one given, else $NEWSDESK_CONFIG, else ./newsdesk.toml."""
+    if path is not None:
+        return Path(path)
+    if os.environ.get(CONFIG_ENV):
+        return Path(os.environ[CONFIG_ENV])
+    for name in DEFAULT_CONFIG_NAMES:
+        if Path(name).is_file():
+            return Path(name)
+    return None
+
+
+def settings_from_dict(raw: dict[str, Any], source: str = "<config>") -> Settings:
+    """Validate already-parsed TOML; raise ConfigError listing every problem at once."""
+    try:
+        return Settings.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(source, [_describe(error) for error in exc.errors()]) from None
+
+
+def _describe(error: Any) -> str:
+    path = _key_path(error["loc"])
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        return f"{path}: unknown key"
+    if kind == "missing":
+        return f"{path}: required key is missing"
+    message = error["msg"].removeprefix("Value error, ")
+    value = error.get("input")
+    if isinstance(value, (str, int, float, bool)) and len(repr(value)) < 80:
+        return f"{path}: {message} (got {value!r})"
+    return f"{path}: {message}"
+
+
+def _key_path(loc: tuple[Any, ...]) -> str:
+    path = ""
+    for part in loc:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path or "(top level)"

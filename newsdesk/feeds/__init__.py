@@ -1,0 +1,1 @@
+"""Fetching and reading feeds: turning what publishers send into newsdesk items."""

@@ -1,0 +1,268 @@
+"""Polite, bounded feed downloads over httpx.
+
+A feed poller is a guest on other people's servers and a target for hostile ones. So every
+request is conditional (ETag, Last-Modified), compressed, timed out twice (per read and per
+whole fetch, against slow-loris bodies), capped in size while streaming, limited in redirects,
+and limited in concurrency overall and per host. Feeds added from chat cannot reach private,
+loopback or link-local addresses: the host is resolved once, checked, and the connection goes to
+the address that was checked, so a DNS answer cannot change between the check and the connect.
+
+`Fetcher.fetch` never raises for a network or HTTP problem: it returns a FetchResult whose
+`error` says what went wrong in words an admin can act on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import socket
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Literal
+
+import anyio
+import httpcore
+import httpx
+
+from newsdesk.config import FetchSettings
+from newsdesk.feeds.canonical import url_host
+
+ACCEPT = (
+    "application/rss+xml, application/atom+xml, application/feed+json, application/rdf+xml,"
+    " application/xml;q=0.9, text/xml;q=0.9, application/json;q=0.8, */*;q=0.5"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class FetchResult:
+    """The outcome of one download: a body, a 304, or an error, plus the server's hints."""
+
+    url: str
+    status: Literal["ok", "not_modified", "error"]
+    http_status: int | None = None
+    body: bytes = b""
+    content_type: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    max_age: int | None = None  # seconds, from Cache-Control
+    retry_after: int | None = None  # seconds, from Retry-After
+    final_url: str | None = None
+    error: str | None = None
+
+
+class BlockedAddressError(httpcore.ConnectError):
+    """The host resolves to an address feeds may not reach (private, loopback, …)."""
+
+
+def is_public_address(address: str) -> bool:
+    """True for a globally routable unicast address; the test for server-side request forgery."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_global and not ip.is_multicast
+
+
+class PublicOnlyBackend(httpcore.AsyncNetworkBackend):
+    """An httpcore network backend that connects only to public addresses.
+
+    httpcore calls `connect_tcp` with the URL's host for every connection, redirects included;
+    TLS still verifies the certificate against that host name, because httpcore passes the
+    origin's name as SNI, not the address we connected to.
+    """
+
+    def __init__(self) -> None:
+        self._inner = httpcore.AnyIOBackend()
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: object = None,
+    ) -> httpcore.AsyncNetworkStream:
+        try:
+            with anyio.fail_after(timeout):
+                infos = await anyio.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except (OSError, TimeoutError) as exc:
+            raise httpcore.ConnectError(f"cannot resolve {host}: {exc}") from exc
+        addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
+        blocked = [a for a in addresses if not is_public_address(a)]
+        if blocked or not addresses:
+            raise BlockedAddressError(
+                f"refused to connect to {host}: it resolves to {', '.join(blocked) or 'nothing'},"
+                " a private, loopback or link-local address"
+                " (set fetch.allow_private_networks = true to allow it)"
+            )
+        return await self._inner.connect_tcp(
+            addresses[0],
+            port,
+            timeout=timeout,
+            local_address=local_address,
+            socket_options=socket_options,  # type: ignore[arg-type]
+        )
+
+    async def sleep(self, seconds: float) -> None:
+        await self._inner.sleep(seconds)
+
+
+class _PublicOnlyTransport(httpx.AsyncHTTPTransport):
+    def __init__(self) -> None:
+        super().__init__()
+        # httpx has no public hook for the network backend; httpcore's pool does.
+        self._pool = httpcore.AsyncConnectionPool(
+            ssl_context=httpx.create_ssl_context(), network_backend=PublicOnlyBackend()
+        )
+
+
+class Fetcher:
+    """Downloads feeds with shared limits; use as `async with Fetcher(settings) as fetcher:`.
+
+    `trusted` fetches (feeds an operator wrote into the config file, such as a local RSSHub)
+    may reach private addresses; the rest may not, unless `allow_private_networks` is set.
+    """
+
+    def __init__(self, settings: FetchSettings) -> None:
+        self.settings = settings
+        self._overall = asyncio.Semaphore(settings.concurrency)
+        self._per_host: defaultdict[str, asyncio.Semaphore] = defaultdict(
+            lambda: asyncio.Semaphore(settings.per_host_concurrency)
+        )
+        common = {
+            "timeout": httpx.Timeout(settings.timeout_seconds),
+            "follow_redirects": True,
+            "max_redirects": settings.max_redirects,
+            "headers": {"User-Agent": settings.user_agent, "Accept": ACCEPT},
+            "trust_env": False,
+        }
+        self._open = httpx.AsyncClient(**common)
+        if settings.allow_private_networks:
+            self._guarded = self._open
+        else:
+            self._guarded = httpx.AsyncClient(transport=_PublicOnlyTransport(), **common)
+
+    async def __aenter__(self) -> Fetcher:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._open.aclose()
+        if self._guarded is not self._open:
+            await self._guarded.aclose()
+
+    async def fetch(
+        self,
+        url: str,
+        *,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        trusted: bool = False,
+    ) -> FetchResult:
+        """Download `url` once, conditionally; never raises for network or HTTP trouble."""
+        client = self._open if trusted else self._guarded
+        headers = {}
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
+        host = url_host(url) or url
+        try:
+            async with self._per_host[host], self._overall:
+                async with asyncio.timeout(self.settings.total_timeout_seconds):
+                    return await self._download(client, url, headers)
+        except TimeoutError:
+            return _error(url, f"timed out after {self.settings.total_timeout_seconds:g} s")
+        except httpx.TooManyRedirects:
+            return _error(url, f"too many redirects (more than {self.settings.max_redirects})")
+        except httpx.TimeoutException as exc:
+            return _error(url, f"timed out ({type(exc).__name__})")
+        except httpx.HTTPError as exc:
+            return _error(url, _describe_http_error(exc))
+
+    async def _download(
+        self, client: httpx.AsyncClient, url: str, headers: dict[str, str]
+    ) -> FetchResult:
+        async with client.stream("GET", url, headers=headers) as response:
+            hints = {
+                "url": url,
+                "http_status": response.status_code,
+                "final_url": str(response.url),
+                "max_age": _max_age(response.headers.get("cache-control")),
+                "retry_after": _retry_after(response.headers.get("retry-after")),
+            }
+            if response.status_code == 304:
+                return FetchResult(status="not_modified", **hints)
+            if response.status_code >= 400 or response.status_code < 200:
+                reason = response.reason_phrase or "error"
+                return FetchResult(
+                    status="error", error=f"HTTP {response.status_code} {reason}", **hints
+                )
+            cap = self.settings.max_bytes
+            declared = response.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > cap:
+                return FetchResult(status="error", error=_too_big(cap), **hints)
+            body = bytearray()
+            async for chunk in response.aiter_bytes():
+                body += chunk
+                if len(body) > cap:
+                    return FetchResult(status="error", error=_too_big(cap), **hints)
+            return FetchResult(
+                status="ok",
+                body=bytes(body),
+                content_type=response.headers.get("content-type"),
+                etag=response.headers.get("etag"),
+                last_modified=response.headers.get("last-modified"),
+                **hints,
+            )
+
+
+def _error(url: str, message: str) -> FetchResult:
+    return FetchResult(url=url, status="error", error=message)
+
+
+def _too_big(cap: int) -> str:
+    return f"response larger than the {cap / 1_048_576:.1f} MiB cap (fetch.max_bytes)"
+
+
+def _describe_http_error(exc: httpx.HTTPError) -> str:
+    cause = exc.__context__
+    while cause is not None:
+        if isinstance(cause, BlockedAddressError):
+            return str(cause)
+        cause = cause.__context__
+    text = str(exc) or type(exc).__name__
+    if isinstance(exc, httpx.ConnectError):
+        return f"cannot connect: {text}"
+    if isinstance(exc, httpx.DecodingError):
+        return f"cannot decode the response: {text}"
+    return f"{type(exc).__name__}: {text}"
+
+
+def _max_age(cache_control: str | None) -> int | None:
+    if not cache_control:
+        return None
+    for directive in cache_control.split(","):
+        name, _, value = directive.strip().partition("=")
+        if name.lower() == "max-age" and value.strip().isdigit():
+            return int(value.strip())
+    return None
+
+
+def _retry_after(value: str | None, now: datetime | None = None) -> int | None:
+    """Seconds to wait: Retry-After is either a number of seconds or an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return int(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0, int((when - (now or datetime.now(UTC))).total_seconds()))

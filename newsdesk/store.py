@@ -1,0 +1,543 @@
+"""The archive: the only module that speaks SQL.
+
+SQLite is the source of truth for everything that must survive a restart: each feed's polling
+state, every item ever seen, the stories they form, subscriptions and digests. The schema is
+versioned with `PRAGMA user_version` and migrated forward on open. Each feed update is one
+transaction, so a crash mid-poll leaves a feed either fully updated or untouched.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database
+
+from newsdesk.models import Feed, Item, ParsedFeed, Story
+
+# Each entry moves the schema one version forward; never edit a released entry, append a new one.
+MIGRATIONS: list[str] = [
+    # 1: the foundation schema
+    """
+    CREATE TABLE feeds (
+        id INTEGER PRIMARY KEY,
+        url TEXT NOT NULL UNIQUE,
+        title TEXT,                      -- set by an admin or the config; wins over site_title
+        site_title TEXT,                 -- the feed's own <title>
+        tags TEXT NOT NULL DEFAULT '[]', -- JSON list: default tags for the feed's items
+        source TEXT NOT NULL DEFAULT 'cli',  -- config | cli | chat | opml
+        paused INTEGER NOT NULL DEFAULT 0,
+        interval_minutes INTEGER,
+        etag TEXT,
+        last_modified TEXT,
+        next_poll_at TEXT,
+        last_polled_at TEXT,
+        last_success_at TEXT,
+        error_count INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT,
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE stories (
+        id INTEGER PRIMARY KEY,
+        representative_item_id INTEGER,  -- no FK: items point here, and it is set just after
+        first_seen TEXT NOT NULL,
+        last_seen TEXT NOT NULL,
+        item_count INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE items (
+        id INTEGER PRIMARY KEY,
+        feed_id INTEGER NOT NULL REFERENCES feeds(id) ON DELETE CASCADE,
+        guid TEXT NOT NULL,
+        url TEXT,
+        title TEXT NOT NULL,
+        summary TEXT NOT NULL,
+        author TEXT,
+        published TEXT NOT NULL,          -- the feed's date, else first_seen
+        first_seen TEXT NOT NULL,
+        updated_at TEXT,
+        content_hash TEXT NOT NULL,
+        story_id INTEGER NOT NULL REFERENCES stories(id),
+        is_backfill INTEGER NOT NULL DEFAULT 0,  -- stored when its feed was added: never "new"
+        UNIQUE (feed_id, guid)
+    );
+    CREATE INDEX items_url ON items(url);
+    CREATE INDEX items_content_hash ON items(content_hash);
+    CREATE INDEX items_story ON items(story_id);
+    CREATE INDEX items_first_seen ON items(first_seen);
+    CREATE INDEX stories_first_seen ON stories(first_seen);
+    CREATE TABLE tags (
+        name TEXT PRIMARY KEY,
+        label TEXT NOT NULL,
+        emoji TEXT,
+        priority INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE item_tags (
+        item_id INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+        tag TEXT NOT NULL REFERENCES tags(name) ON DELETE CASCADE,
+        PRIMARY KEY (item_id, tag)
+    );
+    CREATE TABLE subscriptions (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        platform TEXT NOT NULL,          -- slack | discord | webhook | terminal | file
+        channel TEXT NOT NULL,
+        include_tags TEXT NOT NULL DEFAULT '[]',
+        exclude_tags TEXT NOT NULL DEFAULT '[]',
+        schedule TEXT NOT NULL,          -- cron expression
+        timezone TEXT NOT NULL,
+        options TEXT NOT NULL DEFAULT '{}',
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE digests (
+        id INTEGER PRIMARY KEY,
+        subscription_id INTEGER NOT NULL REFERENCES subscriptions(id) ON DELETE CASCADE,
+        period_start TEXT NOT NULL,
+        period_end TEXT NOT NULL,
+        state TEXT NOT NULL DEFAULT 'pending',  -- pending | sent | failed
+        payload TEXT,
+        created_at TEXT NOT NULL,
+        sent_at TEXT,
+        UNIQUE (subscription_id, period_start, period_end)
+    );
+    """,
+]
+
+
+class StoreError(Exception):
+    """A request the archive cannot carry out; the message is fit to show a user."""
+
+
+class FeedExistsError(StoreError):
+    pass
+
+
+class UnknownFeedError(StoreError):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateCounts:
+    """What one feed update changed, for the fetch report."""
+
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+
+def to_iso(moment: datetime) -> str:
+    """One sortable text form for every timestamp in the database (UTC, second precision)."""
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime: newsdesk stores UTC only")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def from_iso(text: str | None) -> datetime | None:
+    return None if text is None else datetime.fromisoformat(text)
+
+
+class Store:
+    """A newsdesk archive in one SQLite file."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    @classmethod
+    def open(cls, path: str | Path) -> Store:
+        """Open (creating if needed) and migrate the archive at `path`."""
+        path = Path(path)
+        if str(path) != ":memory:":
+            path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            conn = sqlite3.connect(str(path), timeout=30)
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open the database {path}: {exc}") from exc
+        db = Database(conn)
+        db.execute("PRAGMA foreign_keys = ON")
+        if str(path) != ":memory:":
+            db.enable_wal()
+        db.execute("PRAGMA synchronous = NORMAL")  # safe with WAL: a crash loses no commit
+        store = cls(db)
+        store.migrate()
+        return store
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def schema_version(self) -> int:
+        return self.db.execute("PRAGMA user_version").fetchone()[0]
+
+    def migrate(self) -> None:
+        """Bring the schema to the newest version, one transaction per step."""
+        version = self.schema_version
+        if version > len(MIGRATIONS):
+            raise StoreError(
+                f"the database is at schema version {version}, newer than this newsdesk "
+                f"understands ({len(MIGRATIONS)}); upgrade newsdesk"
+            )
+        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+            with self.db.atomic():
+                for statement in _statements(script):
+                    self.db.execute(statement)
+                self.db.execute(f"PRAGMA user_version = {number}")
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        with self.db.atomic():
+            yield
+
+    # --- feeds -------------------------------------------------------------------------------
+
+    def add_feed(
+        self,
+        url: str,
+        *,
+        title: str | None = None,
+        tags: Iterable[str] = (),
+        source: str = "cli",
+        interval_minutes: int | None = None,
+        now: datetime | None = None,
+    ) -> Feed:
+        """Add a feed to poll; it is due at once. Raise FeedExistsError for a known URL."""
+        if self.get_feed(url) is not None:
+            raise FeedExistsError(f"already following {url}")
+        with self._transaction():
+            cursor = self.db.execute(
+                "INSERT INTO feeds (url, title, tags, source, interval_minutes, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                [url, title, json.dumps(list(tags)), source, interval_minutes, to_iso(_now(now))],
+            )
+        return self.find_feed(cursor.lastrowid)
+
+    def sync_config_feeds(self, feeds: Iterable[Any], now: datetime | None = None) -> int:
+        """Make the feeds table follow the config's [[feeds]]; return how many were added.
+
+        Feeds added from chat or the CLI are left alone, and so are config feeds that were
+        removed from the file: dropping a line from the config should not delete an archive.
+        """
+        added = 0
+        for feed in feeds:
+            existing = self.get_feed(feed.url)
+            if existing is None:
+                self.add_feed(
+                    feed.url,
+                    title=feed.title,
+                    tags=feed.tags,
+                    source="config",
+                    interval_minutes=feed.interval_minutes,
+                    now=now,
+                )
+                added += 1
+            else:
+                with self._transaction():
+                    self.db.execute(
+                        "UPDATE feeds SET title = ?, tags = ?, interval_minutes = ? WHERE id = ?",
+                        [feed.title, json.dumps(feed.tags), feed.interval_minutes, existing.id],
+                    )
+        return added
+
+    def get_feed(self, ref: int | str) -> Feed | None:
+        """A feed by id (an int or a string of digits) or by its exact URL."""
+        if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit()):
+            where, arg = "f.id = ?", int(ref)
+        else:
+            where, arg = "f.url = ?", ref
+        rows = self._feed_rows(where, [arg])
+        return rows[0] if rows else None
+
+    def find_feed(self, ref: int | str) -> Feed:
+        feed = self.get_feed(ref)
+        if feed is None:
+            raise UnknownFeedError(f"no feed {ref!r}; `newsdesk feeds list` shows ids and URLs")
+        return feed
+
+    def list_feeds(self) -> list[Feed]:
+        return self._feed_rows("1", [])
+
+    def due_feeds(self, now: datetime) -> list[Feed]:
+        """Feeds to poll now: not paused, and never polled or past their next poll time."""
+        return self._feed_rows(
+            "f.paused = 0 AND (f.next_poll_at IS NULL OR f.next_poll_at <= ?)", [to_iso(now)]
+        )
+
+    def remove_feed(self, feed_id: int) -> int:
+        """Delete a feed with its items (and stories left empty); return the items deleted."""
+        with self._transaction():
+            removed = self.db.execute(
+                "SELECT count(*) FROM items WHERE feed_id = ?", [feed_id]
+            ).fetchone()[0]
+            story_ids = [
+                row[0]
+                for row in self.db.execute(
+                    "SELECT DISTINCT story_id FROM items WHERE feed_id = ?", [feed_id]
+                )
+            ]
+            self.db.execute("DELETE FROM feeds WHERE id = ?", [feed_id])
+            for story_id in story_ids:
+                self._refresh_story(story_id)
+        return removed
+
+    def set_paused(self, feed_id: int, paused: bool) -> None:
+        with self._transaction():
+            self.db.execute("UPDATE feeds SET paused = ? WHERE id = ?", [int(paused), feed_id])
+
+    def _feed_rows(self, where: str, args: list[Any]) -> list[Feed]:
+        sql = f"""
+            SELECT f.*, (SELECT count(*) FROM items i WHERE i.feed_id = f.id) AS item_count
+            FROM feeds f WHERE {where} ORDER BY f.id
+        """
+        return [_feed_from_row(row) for row in self.db.query(sql, args)]
+
+    # --- poll results ------------------------------------------------------------------------
+
+    def save_items(
+        self,
+        feed_id: int,
+        parsed: ParsedFeed,
+        *,
+        now: datetime,
+        next_poll_at: datetime,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        backfill: bool = False,
+    ) -> UpdateCounts:
+        """Store a successful fetch: upsert its items into stories and reset the error count.
+
+        Items are matched by (feed, GUID): a known item whose text changed is updated in place and
+        keeps its first-seen time, so an edit never makes it "new" again. A new item joins the
+        story of any item with the same canonical URL, or the same text (content hash), from any
+        feed; otherwise it starts a story of its own.
+        """
+        new = updated = unchanged = 0
+        stamp = to_iso(now)
+        with self._transaction():
+            for item in parsed.items:
+                row = self.db.execute(
+                    "SELECT id, content_hash, url, title, story_id FROM items"
+                    " WHERE feed_id = ? AND guid = ?",
+                    [feed_id, item.guid],
+                ).fetchone()
+                if row is None:
+                    self._insert_item(feed_id, item, stamp, backfill)
+                    new += 1
+                elif (row[1], row[2], row[3]) != (item.content_hash, item.url, item.title):
+                    self.db.execute(
+                        "UPDATE items SET url = ?, title = ?, summary = ?, author = ?,"
+                        " published = coalesce(?, published), content_hash = ?, updated_at = ?"
+                        " WHERE id = ?",
+                        [
+                            item.url,
+                            item.title,
+                            item.summary,
+                            item.author,
+                            _iso_or_none(item.published),
+                            item.content_hash,
+                            stamp,
+                            row[0],
+                        ],
+                    )
+                    updated += 1
+                else:
+                    unchanged += 1
+            self.db.execute(
+                "UPDATE feeds SET site_title = coalesce(?, site_title), etag = ?,"
+                " last_modified = ?, next_poll_at = ?, last_polled_at = ?, last_success_at = ?,"
+                " error_count = 0, last_error = ? WHERE id = ?",
+                [
+                    parsed.title,
+                    etag,
+                    last_modified,
+                    to_iso(next_poll_at),
+                    stamp,
+                    stamp,
+                    parsed.error,
+                    feed_id,
+                ],
+            )
+        return UpdateCounts(new=new, updated=updated, unchanged=unchanged)
+
+    def record_not_modified(self, feed_id: int, *, now: datetime, next_poll_at: datetime) -> None:
+        """A 304: the feed is healthy and nothing was downloaded."""
+        with self._transaction():
+            self.db.execute(
+                "UPDATE feeds SET next_poll_at = ?, last_polled_at = ?, last_success_at = ?,"
+                " error_count = 0, last_error = NULL WHERE id = ?",
+                [to_iso(next_poll_at), to_iso(now), to_iso(now), feed_id],
+            )
+
+    def record_failure(
+        self, feed_id: int, *, now: datetime, error: str, next_poll_at: datetime
+    ) -> None:
+        """A failed poll: count it and back off. The feed's items and validators are kept."""
+        with self._transaction():
+            self.db.execute(
+                "UPDATE feeds SET next_poll_at = ?, last_polled_at = ?,"
+                " error_count = error_count + 1, last_error = ? WHERE id = ?",
+                [to_iso(next_poll_at), to_iso(now), error[:500], feed_id],
+            )
+
+    def _insert_item(self, feed_id: int, item: Item, stamp: str, backfill: bool) -> None:
+        story_id = self._matching_story(item)
+        if story_id is None:
+            cursor = self.db.execute(
+                "INSERT INTO stories (first_seen, last_seen, item_count) VALUES (?, ?, 0)",
+                [stamp, stamp],
+            )
+            story_id = cursor.lastrowid
+        cursor = self.db.execute(
+            "INSERT INTO items (feed_id, guid, url, title, summary, author, published,"
+            " first_seen, content_hash, story_id, is_backfill)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                feed_id,
+                item.guid,
+                item.url,
+                item.title,
+                item.summary,
+                item.author,
+                _iso_or_none(item.published) or stamp,
+                stamp,
+                item.content_hash,
+                story_id,
+                int(backfill),
+            ],
+        )
+        self.db.execute(
+            "UPDATE stories SET item_count = item_count + 1, last_seen = ?,"
+            " representative_item_id = coalesce(representative_item_id, ?) WHERE id = ?",
+            [stamp, cursor.lastrowid, story_id],
+        )
+
+    def _matching_story(self, item: Item) -> int | None:
+        """The story an item joins by exact identity: same canonical URL, else same text.
+
+        The text match needs a summary: two items with only the same short title ("Weekly
+        update") are not evidence of one story.
+        """
+        if item.url:
+            row = self.db.execute(
+                "SELECT story_id FROM items WHERE url = ? LIMIT 1", [item.url]
+            ).fetchone()
+            if row:
+                return row[0]
+        if item.summary:
+            row = self.db.execute(
+                "SELECT story_id FROM items WHERE content_hash = ? LIMIT 1", [item.content_hash]
+            ).fetchone()
+            if row:
+                return row[0]
+        return None
+
+    def _refresh_story(self, story_id: int) -> None:
+        """Recount a story after items left it; delete it when none are left."""
+        row = self.db.execute(
+            "SELECT count(*), min(id), max(first_seen) FROM items WHERE story_id = ?", [story_id]
+        ).fetchone()
+        if row[0] == 0:
+            self.db.execute("DELETE FROM stories WHERE id = ?", [story_id])
+        else:
+            self.db.execute(
+                "UPDATE stories SET item_count = ?, representative_item_id = ?, last_seen = ?"
+                " WHERE id = ?",
+                [row[0], row[1], row[2], story_id],
+            )
+
+    # --- reading -----------------------------------------------------------------------------
+
+    def recent_stories(self, limit: int = 20, since: datetime | None = None) -> list[Story]:
+        """Stories newest first (by the representative item's date), with their sources."""
+        sql = """
+            SELECT s.id, s.first_seen, s.last_seen, s.item_count,
+                   r.title, r.url, r.summary, r.published,
+                   (SELECT json_group_array(DISTINCT coalesce(f.title, f.site_title, f.url))
+                      FROM items i JOIN feeds f ON f.id = i.feed_id
+                     WHERE i.story_id = s.id) AS sources,
+                   coalesce(rf.title, rf.site_title, rf.url) AS representative_source
+            FROM stories s
+            JOIN items r ON r.id = s.representative_item_id
+            JOIN feeds rf ON rf.id = r.feed_id
+            WHERE s.first_seen >= ?
+            ORDER BY r.published DESC, s.id DESC
+            LIMIT ?
+        """
+        floor = to_iso(since) if since else ""
+        stories = []
+        for row in self.db.query(sql, [floor, limit]):
+            others = [s for s in json.loads(row["sources"]) if s != row["representative_source"]]
+            stories.append(
+                Story(
+                    id=row["id"],
+                    title=row["title"],
+                    url=row["url"],
+                    summary=row["summary"],
+                    first_seen=from_iso(row["first_seen"]),
+                    last_seen=from_iso(row["last_seen"]),
+                    published=from_iso(row["published"]),
+                    item_count=row["item_count"],
+                    sources=(row["representative_source"], *sorted(others)),
+                )
+            )
+        return stories
+
+    def counts(self) -> dict[str, int]:
+        """Row counts of the main tables, for reports and tests."""
+        return {
+            table: self.db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+            for table in ("feeds", "items", "stories")
+        }
+
+
+def _now(now: datetime | None) -> datetime:
+    return now if now is not None else datetime.now(UTC)
+
+
+def _iso_or_none(moment: datetime | None) -> str | None:
+    return None if moment is None else to_iso(moment)
+
+
+def _statements(script: str) -> list[str]:
+    """Split a migration script into statements; sqlite3.executescript would commit early."""
+    return [s.strip() for s in sqlite3_split(script) if s.strip()]
+
+
+def sqlite3_split(script: str) -> Iterator[str]:
+    buffer = ""
+    for line in script.splitlines(keepends=True):
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            yield buffer
+            buffer = ""
+    if buffer.strip():
+        yield buffer
+
+
+def _feed_from_row(row: dict[str, Any]) -> Feed:
+    return Feed(
+        id=row["id"],
+        url=row["url"],
+        title=row["title"] or row["site_title"],
+        tags=tuple(json.loads(row["tags"])),
+        paused=bool(row["paused"]),
+        source=row["source"],
+        interval_minutes=row["interval_minutes"],
+        etag=row["etag"],
+        last_modified=row["last_modified"],
+        next_poll_at=from_iso(row["next_poll_at"]),
+        last_polled_at=from_iso(row["last_polled_at"]),
+        last_success_at=from_iso(row["last_success_at"]),
+        error_count=row["error_count"],
+        last_error=row["last_error"],
+        item_count=row["item_count"],
+    )

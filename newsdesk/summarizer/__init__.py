@@ -1,0 +1,1 @@
+"""Summaries of stories: an extractive fallback and an optional OpenAI-compatible LLM."""
