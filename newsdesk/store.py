@@ -348,6 +348,7 @@ class Store:
                             row[0],
                         ],
                     )
+                    self._elect_representative(row[4])
                     updated += 1
                 else:
                     unchanged += 1
@@ -415,9 +416,18 @@ class Store:
             ],
         )
         self.db.execute(
-            "UPDATE stories SET item_count = item_count + 1, last_seen = ?,"
-            " representative_item_id = coalesce(representative_item_id, ?) WHERE id = ?",
-            [stamp, cursor.lastrowid, story_id],
+            "UPDATE stories SET item_count = item_count + 1, last_seen = ? WHERE id = ?",
+            [stamp, story_id],
+        )
+        self._elect_representative(story_id)
+
+    def _elect_representative(self, story_id: int) -> None:
+        """The earliest-published item speaks for the story: usually the original report,
+        not an aggregator's or newsletter's later link to it."""
+        self.db.execute(
+            "UPDATE stories SET representative_item_id = (SELECT id FROM items"
+            " WHERE story_id = ? ORDER BY published, id LIMIT 1) WHERE id = ?",
+            [story_id, story_id],
         )
 
     def _matching_story(self, item: Item) -> int | None:
@@ -442,17 +452,17 @@ class Store:
 
     def _refresh_story(self, story_id: int) -> None:
         """Recount a story after items left it; delete it when none are left."""
-        row = self.db.execute(
-            "SELECT count(*), min(id), max(first_seen) FROM items WHERE story_id = ?", [story_id]
+        count, last_seen = self.db.execute(
+            "SELECT count(*), max(first_seen) FROM items WHERE story_id = ?", [story_id]
         ).fetchone()
-        if row[0] == 0:
+        if count == 0:
             self.db.execute("DELETE FROM stories WHERE id = ?", [story_id])
         else:
             self.db.execute(
-                "UPDATE stories SET item_count = ?, representative_item_id = ?, last_seen = ?"
-                " WHERE id = ?",
-                [row[0], row[1], row[2], story_id],
+                "UPDATE stories SET item_count = ?, last_seen = ? WHERE id = ?",
+                [count, last_seen, story_id],
             )
+            self._elect_representative(story_id)
 
     # --- reading -----------------------------------------------------------------------------
 

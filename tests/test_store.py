@@ -8,6 +8,7 @@ syndicated verbatim by two feeds, is one story; removing a feed leaves other fee
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -122,9 +123,20 @@ def test_same_canonical_url_in_two_feeds_is_one_story(store):
     save(store, b.id, item("b1", "DeepSeek V4 is out", "https://deepseek.example/v4"))
     assert store.counts() == {"feeds": 2, "items": 2, "stories": 1}
     [story] = store.recent_stories()
-    assert story.title == "DeepSeek releases V4"  # the first item represents the story
+    assert story.title == "DeepSeek releases V4"  # equal dates: the first item represents it
     assert story.sources == ("Outlet A", "Outlet B")
     assert story.item_count == 2
+
+
+def test_the_earliest_published_item_represents_the_story(store):
+    aggregator = store.add_feed("https://agg.example/feed", title="Aggregator")
+    origin = store.add_feed("https://origin.example/feed", title="Origin")
+    link = "https://origin.example/v4"
+    save(store, aggregator.id, item("a1", "V4 (412 points)", link))
+    original = replace(item("o1", "DeepSeek releases V4", link), published=NOW - timedelta(days=1))
+    save(store, origin.id, original)
+    [story] = store.recent_stories()
+    assert (story.title, story.sources) == ("DeepSeek releases V4", ("Origin", "Aggregator"))
 
 
 def test_verbatim_syndicated_copy_under_another_url_is_one_story(store):
