@@ -110,7 +110,7 @@ def _normalize(
 
 def _item(entry: Mapping[str, Any], base: str | None, now: datetime, max_chars: int) -> Item:
     link = canonical_url(_text(entry.get("link")), base)
-    summary = clean_text(_summary_html(entry), max_chars)
+    summary = clean_text(_summary_html(entry, max_chars), max_chars)
     title = clean_text(_text(entry.get("title")), TITLE_MAX_CHARS)
     if not title:
         title = clean_text(summary, 120) or link or "(untitled)"
@@ -129,18 +129,24 @@ def _item(entry: Mapping[str, Any], base: str | None, now: datetime, max_chars: 
     )
 
 
-def _summary_html(entry: Mapping[str, Any]) -> str:
-    """The entry's summary, else its first content block: feeds put the text in either."""
-    for key in ("summary", "description"):
-        value = _text(entry.get(key))
-        if value.strip():
-            return value
+def _summary_html(entry: Mapping[str, Any], max_chars: int) -> str:
+    """The entry's authored HTML: its first content block, else its summary/description.
+
+    Content comes first because fastfeedparser fills a missing description from the content
+    with tags stripped but <script> bodies kept as text; clean_text drops those bodies only
+    while they are still inside their tags. Long articles are cut before cleaning: only the
+    first `max_chars` characters of text survive it anyway.
+    """
     content = entry.get("content")
     if isinstance(content, list):
         for block in content:
             value = _text(block.get("value") if isinstance(block, Mapping) else block)
             if value.strip():
-                return value
+                return value[: max(20_000, 20 * max_chars)]
+    for key in ("summary", "description"):
+        value = _text(entry.get(key))
+        if value.strip():
+            return value[: max(20_000, 20 * max_chars)]
     return ""
 
 
