@@ -23,6 +23,7 @@ from rich.text import Text
 
 from newsdesk import __version__
 from newsdesk.config import ConfigError, Settings, find_config, load_settings
+from newsdesk.feeds.admin import AddedFeed, FeedRefused, add_feed
 from newsdesk.feeds.canonical import canonical_url
 from newsdesk.feeds.fetch import Fetcher
 from newsdesk.feeds.opml import OpmlError, OpmlFeed, parse_opml, to_opml
@@ -178,29 +179,28 @@ def feeds_add(app: AppContext, url: str, title: str | None, tags: tuple[str, ...
     """Add a feed and store its current items as backfill (they are not announced as new)."""
     if canonical_url(url) is None:
         raise click.BadParameter("expected an http:// or https:// feed URL", param_hint="URL")
-    url = url.strip()
-    console = Console()
+
+    async def add() -> AddedFeed:
+        async with Fetcher(app.settings.fetch) as fetcher:
+            return await add_feed(store, fetcher, url, title=title, tags=tags, force=force)
+
     with app.open_store() as store:
         try:
-            feed = store.add_feed(url, title=title, tags=tags, source="cli")
+            added = asyncio.run(add())
+        except FeedRefused as exc:
+            hint = "(use --force to add it anyway and keep retrying)"
+            raise click.ClickException(f"{exc}\n{hint}") from None
         except StoreError as exc:
             raise click.ClickException(str(exc)) from None
-        [outcome] = asyncio.run(_poll(app.settings, store, [feed]))
-        if outcome.status == "failed" and not force:
-            store.remove_feed(feed.id)
-            raise click.ClickException(
-                f"not added: {outcome.error}\n(use --force to add it anyway and keep retrying)"
-            )
-        feed = store.find_feed(feed.id)
+    feed, outcome = added.feed, added.outcome
     if outcome.status == "failed":
-        console.print(Text(f"Added feed {feed.id} ({url}), but it failed: {outcome.error}"))
+        message = f"Added feed {feed.id} ({feed.url}), but it failed: {outcome.error}"
     else:
-        console.print(
-            Text(
-                f"Added feed {feed.id}: {feed.title or url} — {outcome.counts.new} items stored"
-                " as backfill."
-            )
+        message = (
+            f"Added feed {feed.id}: {feed.title or feed.url} — {outcome.counts.new} items stored"
+            " as backfill."
         )
+    Console().print(Text(message))
 
 
 @feeds.command("list")
