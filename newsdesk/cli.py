@@ -11,7 +11,8 @@ import asyncio
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -97,8 +98,7 @@ def demo(db_path: Path, limit: int) -> None:
     console = Console()
     console.print(f"newsdesk {__version__} demo: {len(sample_feeds())} bundled sample feeds")
     started = time.perf_counter()
-    with _progress(console) as (progress, advance):
-        progress.add_task("fetch", total=len(sample_feeds()))
+    with _progress(len(sample_feeds())) as advance:
         run = run_demo(db_path, on_done=advance)
     elapsed = time.perf_counter() - started
     console.print(_outcome_table(run.first_pass, title="First poll"))
@@ -138,8 +138,7 @@ def fetch(app: AppContext, poll_all: bool) -> None:
             console.print("No feeds are due. `newsdesk fetch --all` polls them anyway.")
             return
         started = time.perf_counter()
-        with _progress(console) as (progress, advance):
-            progress.add_task("fetch", total=len(feeds))
+        with _progress(len(feeds)) as advance:
             outcomes = asyncio.run(_poll(app.settings, store, feeds, advance))
         elapsed = time.perf_counter() - started
     console.print(_outcome_table(outcomes, title="Fetch"))
@@ -338,31 +337,21 @@ def _find(store: Store, ref: str) -> Feed:
         raise click.ClickException(str(exc)) from None
 
 
-class _progress:
-    """A rich progress bar on stderr (so piped stdout stays clean), or nothing when not a TTY."""
+@contextmanager
+def _progress(total: int) -> Iterator[Callable[[PollOutcome], None]]:
+    """A progress bar on stderr (piped stdout stays clean); silent when stderr is no terminal.
 
-    def __init__(self, console: Console) -> None:
-        self.progress = Progress(
-            TextColumn("polling feeds"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=Console(stderr=True),
-            transient=True,
-            disable=not sys.stderr.isatty(),
-        )
-
-    def __enter__(self) -> tuple[Progress, Callable[[PollOutcome], None]]:
-        self.progress.__enter__()
-
-        def advance(_: PollOutcome) -> None:
-            for task in self.progress.tasks:
-                self.progress.advance(task.id)
-
-        return self.progress, advance
-
-    def __exit__(self, *exc: object) -> None:
-        self.progress.__exit__(*exc)
+    Yields the callback that advances it, to pass as `poll_feeds(on_done=...)`.
+    """
+    columns = (TextColumn("polling feeds"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(
+        *columns,
+        console=Console(stderr=True),
+        transient=True,
+        disable=not sys.stderr.isatty(),
+    ) as progress:
+        task = progress.add_task("fetch", total=total)
+        yield lambda _outcome: progress.advance(task)
 
 
 _STATUS_ORDER = {"new": 0, "updated": 1, "unchanged": 2, "not_modified": 3, "failed": 4}

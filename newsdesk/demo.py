@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
@@ -86,7 +86,7 @@ def serve_directory(directory: Path) -> Iterator[tuple[str, type[_QuietHandler]]
         thread.join()
 
 
-def run_demo(db_path: Path, on_done: object = None) -> DemoRun:
+def run_demo(db_path: Path, on_done: Callable[[PollOutcome], None] | None = None) -> DemoRun:
     """Ingest the samples into a fresh archive at `db_path`, then poll them a second time."""
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db_path}{suffix}").unlink(missing_ok=True)
