@@ -289,6 +289,16 @@ class Store:
                 self._refresh_story(story_id)
         return removed
 
+    def move_feed(self, feed_id: int, new_url: str) -> bool:
+        """Follow a permanent redirect; False when another feed already has the new URL."""
+        with self._transaction():
+            cursor = self.db.execute(
+                "UPDATE feeds SET url = ? WHERE id = ?"
+                " AND NOT EXISTS (SELECT 1 FROM feeds WHERE url = ?)",
+                [new_url, feed_id, new_url],
+            )
+        return cursor.rowcount == 1
+
     def set_paused(self, feed_id: int, paused: bool) -> None:
         with self._transaction():
             self.db.execute("UPDATE feeds SET paused = ? WHERE id = ?", [int(paused), feed_id])

@@ -184,3 +184,20 @@ def test_opml_import_of_a_non_opml_file_says_why(run, tmp_path):
     result = run("feeds", "import-opml", str(bogus))
     assert result.exit_code == 1
     assert "not an OPML document" in result.output
+
+
+def test_a_feed_that_moved_permanently_is_polled_at_its_new_address(run, feed_server):
+    feed_server.add("/new.xml", rss(("A", "https://lab.example/a")))
+    feed_server.redirect("/old.xml", "/new.xml", status=301)
+    run("feeds", "add", feed_server.url("/old.xml"))
+    assert feed_server.url("/new.xml") in run("feeds", "list").output
+    feed_server.reset_log()
+    run("fetch", "--all")
+    assert feed_server.hits("/old.xml") == 0 and feed_server.hits("/new.xml") == 1
+
+
+def test_a_temporary_redirect_keeps_the_feed_address(run, feed_server):
+    feed_server.add("/new.xml", rss(("A", "https://lab.example/a")))
+    feed_server.redirect("/old.xml", "/new.xml", status=302)
+    run("feeds", "add", feed_server.url("/old.xml"))
+    assert feed_server.url("/old.xml") in run("feeds", "list").output

@@ -208,3 +208,12 @@ def test_config_feeds_are_added_once_and_follow_edits(store):
     assert store.sync_config_feeds(edited) == 0
     [feed] = store.list_feeds()
     assert (feed.title, feed.tags, feed.source) == ("A2", ("chips",), "config")
+
+
+def test_a_moved_feed_takes_its_new_url_unless_another_feed_has_it(store):
+    old = store.add_feed("http://old.example/feed")
+    taken = store.add_feed("https://taken.example/feed")
+    assert store.move_feed(old.id, "https://new.example/feed") is True
+    assert store.find_feed(old.id).url == "https://new.example/feed"
+    assert store.move_feed(old.id, taken.url) is False
+    assert store.find_feed(old.id).url == "https://new.example/feed"

@@ -49,6 +49,7 @@ class FetchResult:
     max_age: int | None = None  # seconds, from Cache-Control
     retry_after: int | None = None  # seconds, from Retry-After
     final_url: str | None = None
+    moved_to: str | None = None  # set when every redirect was permanent (301/308)
     error: str | None = None
 
 
@@ -210,9 +211,13 @@ class Fetcher:
                 body += chunk
                 if len(body) > cap:
                     return FetchResult(status="error", error=_too_big(cap), **hints)
+            permanent = response.history and all(
+                r.status_code in (301, 308) for r in response.history
+            )
             return FetchResult(
                 status="ok",
                 body=bytes(body),
+                moved_to=str(response.url) if permanent else None,
                 content_type=response.headers.get("content-type"),
                 etag=response.headers.get("etag"),
                 last_modified=response.headers.get("last-modified"),

@@ -153,6 +153,10 @@ def record_result(
         last_modified=result.last_modified,
         backfill=feed.last_success_at is None,
     )
+    if result.moved_to and feed.source != "config":
+        # A permanent redirect: poll the new address from now on. Config feeds keep the URL
+        # the operator wrote, or the next config sync would add the old one back.
+        store.move_feed(feed.id, result.moved_to)
     status = "new" if counts.new else ("updated" if counts.updated else "unchanged")
     return PollOutcome(feed, status, counts=counts, error=parsed.error, next_poll_at=next_at)
 
