@@ -57,12 +57,26 @@ class BlockedAddressError(httpcore.ConnectError):
     """The host resolves to an address feeds may not reach (private, loopback, …)."""
 
 
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+_IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
+
+
 def is_public_address(address: str) -> bool:
-    """True for a globally routable unicast address; the test for server-side request forgery."""
+    """True for a globally routable unicast address; the test for server-side request forgery.
+
+    IPv6 forms that carry an IPv4 address (mapped, compatible, NAT64, 6to4) are judged by the
+    IPv4 address inside, so `::ffff:127.0.0.1` or `2002:7f00:1::` cannot smuggle in loopback.
+    """
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return ip.is_global and not ip.is_multicast
+    candidates: list[ipaddress.IPv4Address | ipaddress.IPv6Address] = [ip]
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            candidates.append(ip.ipv4_mapped)
+        if ip.sixtofour is not None:
+            candidates.append(ip.sixtofour)
+        if ip in _NAT64 or ip in _IPV4_COMPATIBLE:
+            candidates.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
+    return all(c.is_global and not c.is_multicast for c in candidates)
 
 
 class PublicOnlyBackend(httpcore.AsyncNetworkBackend):
@@ -183,6 +197,8 @@ class Fetcher:
             return _error(url, f"timed out ({type(exc).__name__})")
         except httpx.HTTPError as exc:
             return _error(url, _describe_http_error(exc))
+        except (httpx.InvalidURL, ValueError) as exc:  # ValueError: IDNA and Unicode errors
+            return _error(url, f"invalid URL: {exc}")
 
     async def _download(
         self, client: httpx.AsyncClient, url: str, headers: dict[str, str]
@@ -230,7 +246,15 @@ def _error(url: str, message: str) -> FetchResult:
 
 
 def _too_big(cap: int) -> str:
-    return f"response larger than the {cap / 1_048_576:.1f} MiB cap (fetch.max_bytes)"
+    return f"response larger than the {_size(cap)} cap (fetch.max_bytes)"
+
+
+def _size(count: int) -> str:
+    if count >= 1_048_576:
+        return f"{count / 1_048_576:.1f} MiB"
+    if count >= 1024:
+        return f"{count / 1024:.1f} KiB"
+    return f"{count} bytes"
 
 
 def _describe_http_error(exc: httpx.HTTPError) -> str:

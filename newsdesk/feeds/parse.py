@@ -31,6 +31,9 @@ AUTHOR_MAX_CHARS = 200
 GUID_MAX_CHARS = 1000
 # A feed's clock may run a little ahead of ours; beyond this a date is taken as wrong.
 FUTURE_TOLERANCE = timedelta(hours=1)
+# feedparser flags these, but they describe the HTTP headers, not a broken document: GitHub
+# serves feeds as text/plain, and many servers declare a charset the XML then overrides.
+_HARMLESS = (feedparser.NonXMLContentType, feedparser.CharacterEncodingOverride)
 _TTL = re.compile(rb"<ttl>\s*(\d{1,6})\s*</ttl>", re.IGNORECASE)
 
 
@@ -70,8 +73,9 @@ def parse_feed(
         return ParsedFeed(title=None, link=None, items=[], error=f"unreadable feed: {exc}")
 
     error = None
-    if document.get("bozo"):
-        error = f"malformed feed: {document.get('bozo_exception')}"
+    problem = document.get("bozo_exception")
+    if document.get("bozo") and not isinstance(problem, _HARMLESS):
+        error = f"malformed feed: {problem}"
     if not document.entries and fast_error and not document.feed:
         error = f"not a feed: {fast_error}"
     ttl = _int_or_none(document.feed.get("ttl")) or _ttl(body)

@@ -57,8 +57,8 @@ def next_poll_after_success(
         minutes = max(minutes, max_age_seconds / 60)
     if ttl_minutes:
         minutes = max(minutes, float(ttl_minutes))
-    minutes = min(max(minutes, settings.min_interval_minutes), settings.max_interval_minutes)
     minutes *= 1 + (rng or random).uniform(0, 0.1)
+    minutes = min(max(minutes, settings.min_interval_minutes), settings.max_interval_minutes)
     return now + timedelta(minutes=minutes)
 
 
