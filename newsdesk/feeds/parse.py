@@ -287,8 +287,8 @@ def _date_guessed_from_guid(entry: Mapping[str, Any], published: Any) -> bool:
     a date that equals the GUID read as a date, with no <updated> beside it, is that guess.
     """
     guid = _text(dict.get(entry, "id")).strip()
-    if not guid or "updated" in entry or guid.startswith(("http://", "https://")):
-        return False
+    if not guid or len(guid) > 64 or "updated" in entry or guid.startswith(("http://", "https://")):
+        return False  # a date written as a GUID is short; long GUIDs are not worth the parse
     return _fast_parse_date is not None and _fast_parse_date(guid) == published
 
 
