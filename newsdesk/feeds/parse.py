@@ -132,7 +132,9 @@ def parse_feed(
         error = f"malformed feed: {problem}"
     if not document.entries:
         if fast_empty is not None:  # a valid feed with nothing in it (JSON Feed included)
-            return _normalize(fast_empty, [], url, now, summary_max_chars, _ttl(body), None, "")
+            return _normalize(
+                fast_empty, [], url, now, summary_max_chars, _ttl(body), None, "fastfeedparser"
+            )
         if not document.get("version"):
             error = f"not a feed: {fast_error or error or 'no RSS, Atom or JSON Feed found'}"
     ttl = _int_or_none(document.feed.get("ttl")) or _ttl(body)
