@@ -234,7 +234,7 @@ _INVISIBLE = re.compile("[\u00ad\u200b-\u200d\u2060\ufeff]+")
 _CONTROL = re.compile("[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f]+")
 _TAG = re.compile(r"<[^>]*>")
 # CPython's HTMLParser before 3.11.13 / 3.12.11 / 3.13.4 (gh-135462, CVE-2025-6069) rescans to
-# the end of the input for every unterminated tag, comment or CDATA section, so 100 kB of `<a`
+# the end of the input for every unterminated tag, comment or CDATA section: 200 kB of `<a`
 # takes a minute. These linear passes remove those constructs before the parser sees them, and
 # make the output the same on every Python version.
 _COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.DOTALL)  # unclosed: runs to the end, as in HTML5
@@ -296,7 +296,7 @@ def _html_to_text(markup: str, known_only: bool = False) -> str:
 
 
 def _drop_truncated_tag(markup: str) -> str:
-    """Feeds cut summaries mid-tag (`... <a href="htt`); HTMLParser would print that as text."""
+    """Feeds cut summaries mid-tag (`... <a href="htt`); that fragment is not text to show."""
     start = markup.rfind("<")
     if start != -1 and ">" not in markup[start:]:
         following = markup[start + 1 : start + 2]
