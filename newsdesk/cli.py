@@ -8,6 +8,8 @@ markup (a title like "[link=…]" must not become a link in someone's terminal).
 from __future__ import annotations
 
 import asyncio
+import functools
+import re
 import sys
 import time
 from collections import Counter
@@ -28,9 +30,11 @@ from newsdesk.feeds.admin import AddedFeed, FeedRefused, add_feed
 from newsdesk.feeds.canonical import canonical_url
 from newsdesk.feeds.fetch import Fetcher
 from newsdesk.feeds.opml import OpmlError, OpmlFeed, parse_opml, to_opml
-from newsdesk.feeds.poller import PollOutcome, poll_feeds
+from newsdesk.feeds.poller import Pipeline, PollOutcome, poll_feeds
+from newsdesk.feeds.tagging import TaxonomyError
 from newsdesk.models import Feed, Story
-from newsdesk.store import Store, StoreError
+from newsdesk.query import QueryError, parse_query
+from newsdesk.store import HIGHLIGHT_END, HIGHLIGHT_START, Store, StoreError
 
 
 class AppContext:
@@ -50,11 +54,19 @@ class AppContext:
                 raise click.ClickException(str(exc)) from None
         return self._settings
 
+    @functools.cached_property
+    def pipeline(self) -> Pipeline:
+        try:
+            return Pipeline.from_settings(self.settings)
+        except TaxonomyError as exc:
+            raise click.ClickException(str(exc)) from None
+
     def open_store(self) -> Store:
         path = self.db_path or self.settings.store.path
         try:
             store = Store.open(path)
             store.sync_config_feeds(self.settings.feeds)
+            store.sync_taxonomy(self.pipeline.taxonomy.tags)
         except StoreError as exc:
             raise click.ClickException(str(exc)) from None
         return store
@@ -139,7 +151,7 @@ def fetch(app: AppContext, poll_all: bool) -> None:
             return
         started = time.perf_counter()
         with _progress(len(feeds)) as advance:
-            outcomes = asyncio.run(_poll(app.settings, store, feeds, advance))
+            outcomes = asyncio.run(_poll(app, store, feeds, advance))
         elapsed = time.perf_counter() - started
     console.print(_outcome_table(outcomes, title="Fetch"))
     statuses = Counter(o.status for o in outcomes)
@@ -151,13 +163,13 @@ def fetch(app: AppContext, poll_all: bool) -> None:
 
 
 async def _poll(
-    settings: Settings,
+    app: AppContext,
     store: Store,
     feeds: Sequence[Feed],
     on_done: Callable[[PollOutcome], None] | None = None,
 ) -> list[PollOutcome]:
-    async with Fetcher(settings.fetch) as fetcher:
-        return await poll_feeds(store, fetcher, feeds, on_done=on_done)
+    async with Fetcher(app.settings.fetch) as fetcher:
+        return await poll_feeds(store, fetcher, feeds, pipeline=app.pipeline, on_done=on_done)
 
 
 # --- feeds -------------------------------------------------------------------------------------
@@ -181,7 +193,9 @@ def feeds_add(app: AppContext, url: str, title: str | None, tags: tuple[str, ...
 
     async def add() -> AddedFeed:
         async with Fetcher(app.settings.fetch) as fetcher:
-            return await add_feed(store, fetcher, url, title=title, tags=tags, force=force)
+            return await add_feed(
+                store, fetcher, url, title=title, tags=tags, force=force, pipeline=app.pipeline
+            )
 
     with app.open_store() as store:
         try:
@@ -300,6 +314,81 @@ def feeds_export_opml(app: AppContext, path: click.utils.LazyFile) -> None:
     path.write(to_opml(OpmlFeed(url=f.url, title=f.title, tags=f.tags) for f in rows))
 
 
+# --- search, tags, retag ------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("words", nargs=-1, required=True)
+@click.option("--limit", default=10, show_default=True, help="Stories per page.")
+@click.option("--page", default=1, show_default=True, help="Which page of results.")
+@pass_app
+def search(app: AppContext, words: tuple[str, ...], limit: int, page: int) -> None:
+    """Search the archive: words, "phrases", tag:NAME, source:FEED, since:7d, before:DATE.
+
+    Quote the whole query for the shell to keep its "phrases":
+    newsdesk search '"mixture of experts" tag:research since:30d'
+    """
+    now = datetime.now(UTC)
+    try:
+        query = parse_query(" ".join(words), now)
+    except QueryError as exc:
+        raise click.ClickException(str(exc)) from None
+    with app.open_store() as store:
+        hits = store.search(query, limit=limit + 1, offset=(max(page, 1) - 1) * limit, now=now)
+    console = Console()
+    if not hits:
+        console.print("No stories match. Fewer words, or a wider since:, may find some.")
+        return
+    table = Table(title=f"Stories matching {' '.join(words)!r} — page {page}", show_lines=True)
+    table.add_column("date", no_wrap=True)
+    table.add_column("story", ratio=3)
+    table.add_column("sources and tags", ratio=1)
+    for hit in hits[:limit]:
+        story = hit.story
+        body = Text(story.title, style="bold")
+        if hit.snippet:
+            body.append("\n")
+            body.append_text(_highlighted(hit.snippet))
+        if story.url:
+            body.append(f"\n{story.url}", style="dim")
+        table.add_row(story.published.strftime("%Y-%m-%d"), body, _sources_and_tags(story))
+    console.print(table)
+    if len(hits) > limit:
+        console.print(f"More results: add --page {page + 1}")
+
+
+@main.command()
+@pass_app
+def tags(app: AppContext) -> None:
+    """List the taxonomy's tags, highest priority first, with their story counts."""
+    taxonomy = app.pipeline.taxonomy
+    with app.open_store() as store:
+        counts = store.tag_counts()
+    table = Table(title="Tags")
+    for column in ("tag", "label", "priority", "stories"):
+        table.add_column(column, justify="right" if column in {"priority", "stories"} else "left")
+    for tag in sorted(taxonomy.tags, key=lambda t: -t.priority):
+        table.add_row(
+            tag.name,
+            Text(f"{tag.emoji} {tag.label}"),
+            str(tag.priority),
+            str(counts.get(tag.name, 0)),
+        )
+    Console().print(table)
+
+
+@main.command()
+@pass_app
+def retag(app: AppContext) -> None:
+    """Re-apply the taxonomy (after you edit it) to every item in the archive."""
+    taxonomy = app.pipeline.taxonomy
+    started = time.perf_counter()
+    with app.open_store() as store:
+        seen, changed = store.retag(taxonomy.tag)
+    elapsed = time.perf_counter() - started
+    Console().print(f"Retagged {seen} items in {elapsed:.2f} s: {changed} changed their tags.")
+
+
 # --- check-config ------------------------------------------------------------------------------
 
 
@@ -389,11 +478,25 @@ def _story_table(stories: Sequence[Story], title: str) -> Table:
             body.append(f"\n{summary}")
         if story.url:
             body.append(f"\n{story.url}", style="dim")
-        sources = Text(story.sources[0] if story.sources else "")
-        if len(story.sources) > 1:
-            sources.append(f"\nalso in: {', '.join(story.sources[1:])}", style="green")
-        table.add_row(story.published.strftime("%Y-%m-%d"), body, sources)
+        table.add_row(story.published.strftime("%Y-%m-%d"), body, _sources_and_tags(story))
     return table
+
+
+def _sources_and_tags(story: Story) -> Text:
+    text = Text(story.sources[0] if story.sources else "")
+    if len(story.sources) > 1:
+        text.append(f"\nalso in: {', '.join(story.sources[1:])}", style="green")
+    if story.tags:
+        text.append(f"\n{' '.join('#' + tag for tag in story.tags)}", style="cyan")
+    return text
+
+
+def _highlighted(snippet: str) -> Text:
+    """A search snippet with its matches in bold (the store marks them with control chars)."""
+    text = Text()
+    for i, part in enumerate(re.split(f"[{HIGHLIGHT_START}{HIGHLIGHT_END}]", snippet)):
+        text.append(part, style="bold yellow" if i % 2 else "")
+    return text
 
 
 def _feed_state(feed: Feed) -> Text:

@@ -71,11 +71,35 @@ class FetchSettings(_Section):
         return value
 
 
+class DedupConfig(_Section):
+    """[dedup]: near-duplicate stories (see newsdesk.feeds.dedup.DedupSettings)."""
+
+    window_days: Annotated[int, Field(ge=0, le=90)] = 7
+    threshold: Annotated[float, Field(gt=0, le=1)] = 0.3
+    num_perm: Annotated[int, Field(ge=8, le=512, multiple_of=2)] = 128
+    bands: Annotated[int, Field(ge=2, le=256, multiple_of=2)] = 64
+
+    @field_validator("bands")
+    @classmethod
+    def _bands_divide_signature(cls, value: int, info: Any) -> int:
+        perm = info.data.get("num_perm", 128)
+        if (perm // 2) % (value // 2):
+            raise ValueError(f"num_perm / 2 ({perm // 2}) must be divisible by bands / 2")
+        return value
+
+
+class TagsConfig(_Section):
+    """[tags]: the taxonomy file; empty means the built-in AI-industry taxonomy."""
+
+    taxonomy: str = ""
+
+
 class FeedSettings(_Section):
     url: str
     title: str | None = None
     tags: list[str] = []
     interval_minutes: PositiveInt | None = None
+    preferred: bool = False
 
     @field_validator("url")
     @classmethod
@@ -90,6 +114,8 @@ class FeedSettings(_Section):
 class Settings(_Section):
     store: StoreSettings = StoreSettings()
     fetch: FetchSettings = FetchSettings()
+    dedup: DedupConfig = DedupConfig()
+    tags: TagsConfig = TagsConfig()
     feeds: list[FeedSettings] = []
 
     @field_validator("feeds")
@@ -122,7 +148,11 @@ def load_settings(path: str | os.PathLike[str] | None = None) -> Settings:
     store_path = Path(settings.store.path).expanduser()
     if not store_path.is_absolute():
         store_path = config_path.parent / store_path
-    return settings.model_copy(update={"store": StoreSettings(path=str(store_path))})
+    update: dict[str, Any] = {"store": StoreSettings(path=str(store_path))}
+    taxonomy = Path(settings.tags.taxonomy).expanduser()
+    if settings.tags.taxonomy and not taxonomy.is_absolute():
+        update["tags"] = TagsConfig(taxonomy=str(config_path.parent / taxonomy))
+    return settings.model_copy(update=update)
 
 
 def find_config(path: str | os.PathLike[str] | None) -> Path | None:

@@ -27,6 +27,10 @@ class Item:
     author: str | None
     published: datetime | None
     content_hash: str
+    # Filled in by the ingest pipeline after parsing: the item's tags from the taxonomy and its
+    # MinHash signature for near-duplicate stories (empty when not computed).
+    tags: frozenset[str] = frozenset()
+    signature: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +56,7 @@ class Feed:
     paused: bool = False
     source: str = "cli"
     interval_minutes: int | None = None
+    preferred: bool = False  # its items represent the stories they are in
     etag: str | None = None
     last_modified: str | None = None
     next_poll_at: datetime | None = None
@@ -78,3 +83,4 @@ class Story:
     published: datetime
     item_count: int
     sources: tuple[str, ...] = field(default_factory=tuple)
+    tags: tuple[str, ...] = field(default_factory=tuple)

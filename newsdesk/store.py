@@ -9,22 +9,29 @@ transaction, so a crash mid-poll leaves a feed either fully updated or untouched
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from sqlite_utils import Database
 
+from newsdesk.feeds.dedup import (
+    DedupSettings,
+    band_keys,
+    signature_bytes,
+    signature_from_bytes,
+    similarity,
+)
 from newsdesk.models import Feed, Item, ParsedFeed, Story
+from newsdesk.query import SearchQuery, fts_match, segment_cjk, unsegment_cjk
 
-# Each entry moves the schema one version forward; never edit a released entry, append a new one.
-MIGRATIONS: list[str] = [
-    # 1: the foundation schema
-    """
+# Schema version 1: the foundation.
+_SCHEMA_1 = """
     CREATE TABLE feeds (
         id INTEGER PRIMARY KEY,
         url TEXT NOT NULL UNIQUE,
@@ -105,8 +112,58 @@ MIGRATIONS: list[str] = [
         sent_at TEXT,
         UNIQUE (subscription_id, period_start, period_end)
     );
-    """,
-]
+"""
+
+
+def _migration_2(db: Database) -> None:
+    """Near-duplicate candidates, full-text search, preferred feeds."""
+    for statement in _statements(
+        """
+        ALTER TABLE feeds ADD COLUMN preferred INTEGER NOT NULL DEFAULT 0;
+        -- MinHash signatures and LSH band keys of the items inside the dedup window only:
+        -- candidates for near-duplicate stories, pruned as they age out of the window.
+        CREATE TABLE item_signatures (
+            item_id INTEGER PRIMARY KEY REFERENCES items(id) ON DELETE CASCADE,
+            feed_id INTEGER NOT NULL,
+            first_seen TEXT NOT NULL,
+            signature BLOB NOT NULL
+        );
+        CREATE INDEX item_signatures_first_seen ON item_signatures(first_seen);
+        CREATE TABLE item_bands (
+            band_key INTEGER NOT NULL,
+            item_id INTEGER NOT NULL REFERENCES item_signatures(item_id) ON DELETE CASCADE
+        );
+        CREATE INDEX item_bands_key ON item_bands(band_key);
+        CREATE INDEX item_bands_item ON item_bands(item_id);
+        CREATE INDEX item_tags_tag ON item_tags(tag);
+        -- Titles and summaries with CJK characters spaced apart (query.segment_cjk), so the
+        -- unicode61 tokenizer indexes Chinese text character by character.
+        -- Kept in step by triggers; segment_cjk is registered on every connection (Store.open).
+        CREATE VIRTUAL TABLE items_fts USING fts5(
+            title, summary, tokenize = 'unicode61 remove_diacritics 2'
+        );
+        CREATE TRIGGER items_fts_insert AFTER INSERT ON items BEGIN
+            INSERT INTO items_fts (rowid, title, summary)
+            VALUES (new.id, segment_cjk(new.title), segment_cjk(new.summary));
+        END;
+        CREATE TRIGGER items_fts_update AFTER UPDATE OF title, summary ON items BEGIN
+            DELETE FROM items_fts WHERE rowid = old.id;
+            INSERT INTO items_fts (rowid, title, summary)
+            VALUES (new.id, segment_cjk(new.title), segment_cjk(new.summary));
+        END;
+        CREATE TRIGGER items_fts_delete AFTER DELETE ON items BEGIN
+            DELETE FROM items_fts WHERE rowid = old.id;
+        END;
+        INSERT INTO items_fts (rowid, title, summary)
+            SELECT id, segment_cjk(title), segment_cjk(summary) FROM items;
+        """
+    ):
+        db.execute(statement)
+
+
+# Each entry moves the schema one version forward: SQL, or a function for steps that need Python.
+# Never edit a released entry; append a new one.
+MIGRATIONS: list[str | Callable[[Database], None]] = [_SCHEMA_1, _migration_2]
 
 
 class StoreError(Exception):
@@ -119,6 +176,21 @@ class FeedExistsError(StoreError):
 
 class UnknownFeedError(StoreError):
     pass
+
+
+# Search snippets mark matches with these control characters, which clean_text removes from all
+# stored text, so they cannot come from a feed; each renderer turns them into its own emphasis.
+HIGHLIGHT_START = "\x02"
+HIGHLIGHT_END = "\x03"
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    """A story that matched a search, with the best-matching excerpt of its text."""
+
+    story: Story
+    snippet: str
+    score: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,6 +231,7 @@ class Store:
             raise StoreError(f"cannot open the database {path}: {exc}") from exc
         db = Database(conn)
         db.execute("PRAGMA foreign_keys = ON")
+        conn.create_function("segment_cjk", 1, segment_cjk, deterministic=True)
         if str(path) != ":memory:":
             db.enable_wal()
         db.execute("PRAGMA synchronous = NORMAL")  # safe with WAL: a crash loses no commit
@@ -187,10 +260,13 @@ class Store:
                 f"the database is at schema version {version}, newer than this newsdesk "
                 f"understands ({len(MIGRATIONS)}); upgrade newsdesk"
             )
-        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+        for number, step in enumerate(MIGRATIONS[version:], start=version + 1):
             with self.db.atomic():
-                for statement in _statements(script):
-                    self.db.execute(statement)
+                if callable(step):
+                    step(self.db)
+                else:
+                    for statement in _statements(step):
+                        self.db.execute(statement)
                 self.db.execute(f"PRAGMA user_version = {number}")
 
     @contextmanager
@@ -208,6 +284,7 @@ class Store:
         tags: Iterable[str] = (),
         source: str = "cli",
         interval_minutes: int | None = None,
+        preferred: bool = False,
         now: datetime | None = None,
     ) -> Feed:
         """Add a feed to poll; it is due at once. Raise FeedExistsError for a known URL."""
@@ -215,9 +292,17 @@ class Store:
             raise FeedExistsError(f"already following {url}")
         with self._transaction():
             cursor = self.db.execute(
-                "INSERT INTO feeds (url, title, tags, source, interval_minutes, created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                [url, title, json.dumps(list(tags)), source, interval_minutes, to_iso(_now(now))],
+                "INSERT INTO feeds (url, title, tags, source, interval_minutes, preferred,"
+                " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    url,
+                    title,
+                    json.dumps(list(tags)),
+                    source,
+                    interval_minutes,
+                    int(preferred),
+                    to_iso(_now(now)),
+                ],
             )
         return self.find_feed(cursor.lastrowid)
 
@@ -237,14 +322,22 @@ class Store:
                     tags=feed.tags,
                     source="config",
                     interval_minutes=feed.interval_minutes,
+                    preferred=feed.preferred,
                     now=now,
                 )
                 added += 1
             else:
                 with self._transaction():
                     self.db.execute(
-                        "UPDATE feeds SET title = ?, tags = ?, interval_minutes = ? WHERE id = ?",
-                        [feed.title, json.dumps(feed.tags), feed.interval_minutes, existing.id],
+                        "UPDATE feeds SET title = ?, tags = ?, interval_minutes = ?, preferred = ?"
+                        " WHERE id = ?",
+                        [
+                            feed.title,
+                            json.dumps(feed.tags),
+                            feed.interval_minutes,
+                            int(feed.preferred),
+                            existing.id,
+                        ],
                     )
         return added
 
@@ -322,13 +415,15 @@ class Store:
         etag: str | None = None,
         last_modified: str | None = None,
         backfill: bool = False,
+        dedup: DedupSettings | None = None,
     ) -> UpdateCounts:
         """Store a successful fetch: upsert its items into stories and reset the error count.
 
         Items are matched by (feed, GUID): a known item whose text changed is updated in place and
         keeps its first-seen time, so an edit never makes it "new" again. A new item joins the
         story of any item with the same canonical URL, or the same text (content hash), from any
-        feed; otherwise it starts a story of its own.
+        feed; else, with `dedup` settings, the story of its most similar near-duplicate inside
+        the window; otherwise it starts a story of its own.
         """
         new = updated = unchanged = 0
         stamp = to_iso(now)
@@ -340,7 +435,7 @@ class Store:
                     [feed_id, item.guid],
                 ).fetchone()
                 if row is None:
-                    self._insert_item(feed_id, item, stamp, backfill)
+                    self._insert_item(feed_id, item, now, backfill, dedup)
                     new += 1
                 elif (row[1], row[2], row[3]) != (item.content_hash, item.url, item.title):
                     self.db.execute(
@@ -358,6 +453,7 @@ class Store:
                             row[0],
                         ],
                     )
+                    self._set_tags(row[0], item.tags)
                     self._elect_representative(row[4])
                     updated += 1
                 else:
@@ -399,8 +495,13 @@ class Store:
                 [to_iso(next_poll_at), to_iso(now), error[:500], feed_id],
             )
 
-    def _insert_item(self, feed_id: int, item: Item, stamp: str, backfill: bool) -> None:
+    def _insert_item(
+        self, feed_id: int, item: Item, now: datetime, backfill: bool, dedup: DedupSettings | None
+    ) -> None:
+        stamp = to_iso(now)
         story_id = self._matching_story(item)
+        if story_id is None and dedup is not None and item.signature:
+            story_id = self._near_duplicate_story(feed_id, item, now, dedup)
         if story_id is None:
             cursor = self.db.execute(
                 "INSERT INTO stories (first_seen, last_seen, item_count) VALUES (?, ?, 0)",
@@ -425,18 +526,78 @@ class Store:
                 int(backfill),
             ],
         )
+        item_id = cursor.lastrowid
         self.db.execute(
             "UPDATE stories SET item_count = item_count + 1, last_seen = ? WHERE id = ?",
             [stamp, story_id],
         )
         self._elect_representative(story_id)
+        self._set_tags(item_id, item.tags)
+        if dedup is not None and item.signature:
+            self.db.execute(
+                "INSERT INTO item_signatures (item_id, feed_id, first_seen, signature)"
+                " VALUES (?, ?, ?, ?)",
+                [item_id, feed_id, stamp, signature_bytes(item.signature)],
+            )
+            self.db.conn.executemany(
+                "INSERT INTO item_bands (band_key, item_id) VALUES (?, ?)",
+                [(key, item_id) for key in band_keys(item.signature, dedup.bands)],
+            )
+
+    def _near_duplicate_story(
+        self, feed_id: int, item: Item, now: datetime, dedup: DedupSettings
+    ) -> int | None:
+        """The story of the most similar recent item from another feed, if similar enough.
+
+        Candidates share at least one LSH band with the item (an indexed lookup, never a scan
+        of the window); the MinHash similarity then confirms or rejects each.
+        """
+        keys = band_keys(item.signature, dedup.bands)
+        cutoff = to_iso(now - timedelta(days=dedup.window_days))
+        rows = self.db.execute(
+            f"""
+            SELECT DISTINCT s.signature, i.story_id
+            FROM item_bands b
+            JOIN item_signatures s ON s.item_id = b.item_id
+            JOIN items i ON i.id = s.item_id
+            WHERE b.band_key IN ({",".join("?" * len(keys))})
+              AND s.first_seen >= ? AND s.feed_id != ?
+            """,
+            [*keys, cutoff, feed_id],
+        ).fetchall()
+        best_story, best = None, dedup.threshold
+        for blob, story_id in rows:
+            score = similarity(item.signature, signature_from_bytes(blob))
+            if score >= best:
+                best_story, best = story_id, score
+        return best_story
+
+    def prune_dedup_candidates(self, now: datetime, window_days: int) -> int:
+        """Forget the signatures of items older than the window; they can no longer match."""
+        cutoff = to_iso(now - timedelta(days=window_days))
+        with self._transaction():
+            cursor = self.db.execute("DELETE FROM item_signatures WHERE first_seen < ?", [cutoff])
+        return cursor.rowcount
+
+    def _set_tags(self, item_id: int, tags: Iterable[str]) -> None:
+        """Replace an item's tags; a tag the taxonomy does not know (a feed's own) is created."""
+        tags = sorted(set(tags))
+        self.db.execute("DELETE FROM item_tags WHERE item_id = ?", [item_id])
+        if tags:
+            self.db.conn.executemany(
+                "INSERT OR IGNORE INTO tags (name, label) VALUES (?, ?)", [(t, t) for t in tags]
+            )
+            self.db.conn.executemany(
+                "INSERT INTO item_tags (item_id, tag) VALUES (?, ?)", [(item_id, t) for t in tags]
+            )
 
     def _elect_representative(self, story_id: int) -> None:
-        """The earliest-published item speaks for the story: usually the original report,
-        not an aggregator's or newsletter's later link to it."""
+        """The earliest-published item speaks for the story, usually the original report rather
+        than an aggregator's later link to it; an item from a preferred feed comes first."""
         self.db.execute(
-            "UPDATE stories SET representative_item_id = (SELECT id FROM items"
-            " WHERE story_id = ? ORDER BY published, id LIMIT 1) WHERE id = ?",
+            "UPDATE stories SET representative_item_id = (SELECT i.id FROM items i"
+            " JOIN feeds f ON f.id = i.feed_id WHERE i.story_id = ?"
+            " ORDER BY f.preferred DESC, i.published, i.id LIMIT 1) WHERE id = ?",
             [story_id, story_id],
         )
 
@@ -474,42 +635,144 @@ class Store:
             )
             self._elect_representative(story_id)
 
+    # --- tags --------------------------------------------------------------------------------
+
+    def sync_taxonomy(self, tags: Iterable[Any]) -> None:
+        """Describe the taxonomy's tags (name, label, emoji, priority) in the tags table."""
+        with self._transaction():
+            self.db.conn.executemany(
+                "INSERT INTO tags (name, label, emoji, priority) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (name) DO UPDATE SET label = excluded.label,"
+                " emoji = excluded.emoji, priority = excluded.priority",
+                [(t.name, t.label, t.emoji, t.priority) for t in tags],
+            )
+
+    def retag(
+        self,
+        tag_item: Callable[[str, str, tuple[str, ...]], Iterable[str]],
+        batch_size: int = 2000,
+    ) -> tuple[int, int]:
+        """Apply `tag_item(title, summary, feed_tags)` to the whole archive, batch by batch.
+
+        Returns (items seen, items whose tags changed). Each batch is one transaction, so a
+        retag of a large archive never holds the write lock for long.
+        """
+        seen = changed = 0
+        last_id = 0
+        while True:
+            rows = self.db.execute(
+                "SELECT i.id, i.title, i.summary, f.tags,"
+                " (SELECT json_group_array(tag) FROM item_tags WHERE item_id = i.id)"
+                " FROM items i JOIN feeds f ON f.id = i.feed_id WHERE i.id > ?"
+                " ORDER BY i.id LIMIT ?",
+                [last_id, batch_size],
+            ).fetchall()
+            if not rows:
+                return seen, changed
+            with self._transaction():
+                for item_id, title, summary, feed_tags, current in rows:
+                    tags = set(tag_item(title, summary, tuple(json.loads(feed_tags))))
+                    if tags != set(json.loads(current)):
+                        self._set_tags(item_id, tags)
+                        changed += 1
+            seen += len(rows)
+            last_id = rows[-1][0]
+
     # --- reading -----------------------------------------------------------------------------
 
+    _STORY_COLUMNS = """
+        s.id, s.first_seen, s.last_seen, s.item_count,
+        r.title, r.url, r.summary, r.published,
+        coalesce(rf.title, rf.site_title, rf.url) AS representative_source,
+        (SELECT json_group_array(DISTINCT coalesce(f.title, f.site_title, f.url))
+           FROM items i JOIN feeds f ON f.id = i.feed_id WHERE i.story_id = s.id) AS sources,
+        (SELECT json_group_array(tag) FROM (
+            SELECT DISTINCT t.tag, g.priority FROM items i
+              JOIN item_tags t ON t.item_id = i.id JOIN tags g ON g.name = t.tag
+             WHERE i.story_id = s.id ORDER BY g.priority DESC, t.tag)) AS tags
+    """
+    _STORY_JOINS = """
+        JOIN items r ON r.id = s.representative_item_id
+        JOIN feeds rf ON rf.id = r.feed_id
+    """
+
     def recent_stories(self, limit: int = 20, since: datetime | None = None) -> list[Story]:
-        """Stories newest first (by the representative item's date), with their sources."""
-        sql = """
-            SELECT s.id, s.first_seen, s.last_seen, s.item_count,
-                   r.title, r.url, r.summary, r.published,
-                   (SELECT json_group_array(DISTINCT coalesce(f.title, f.site_title, f.url))
-                      FROM items i JOIN feeds f ON f.id = i.feed_id
-                     WHERE i.story_id = s.id) AS sources,
-                   coalesce(rf.title, rf.site_title, rf.url) AS representative_source
-            FROM stories s
-            JOIN items r ON r.id = s.representative_item_id
-            JOIN feeds rf ON rf.id = r.feed_id
+        """Stories newest first (by the representative item's date), with sources and tags."""
+        sql = f"""
+            SELECT {self._STORY_COLUMNS} FROM stories s {self._STORY_JOINS}
             WHERE s.first_seen >= ?
             ORDER BY r.published DESC, s.id DESC
             LIMIT ?
         """
         floor = to_iso(since) if since else ""
-        stories = []
-        for row in self.db.query(sql, [floor, limit]):
-            others = [s for s in json.loads(row["sources"]) if s != row["representative_source"]]
-            stories.append(
-                Story(
-                    id=row["id"],
-                    title=row["title"],
-                    url=row["url"],
-                    summary=row["summary"],
-                    first_seen=from_iso(row["first_seen"]),
-                    last_seen=from_iso(row["last_seen"]),
-                    published=from_iso(row["published"]),
-                    item_count=row["item_count"],
-                    sources=(row["representative_source"], *sorted(others)),
+        return [_story_from_row(row) for row in self.db.query(sql, [floor, limit])]
+
+    def search(
+        self,
+        query: SearchQuery,
+        *,
+        limit: int = 10,
+        offset: int = 0,
+        now: datetime | None = None,
+    ) -> list[SearchHit]:
+        """Stories matching a parsed query, best first: bm25 relevance discounted by age.
+
+        A story matches when any of its items does; its snippet comes from its best item. The
+        relevance halves for a story a month old, so last week's news outranks an old archive
+        post that says the same words a little more often. Filter-only queries (`tag:talent
+        since:7d`) list the matching stories newest first.
+        """
+        filters, args = _story_filters(query)
+        match = fts_match(query)
+        if match is None:
+            sql = f"""
+                SELECT {self._STORY_COLUMNS}, 0.0 AS score, '' AS snippet
+                FROM stories s {self._STORY_JOINS}
+                WHERE {filters}
+                ORDER BY r.published DESC, s.id DESC
+                LIMIT ? OFFSET ?
+            """
+            rows = self.db.query(sql, [*args, limit, offset])
+        else:
+            # bm25 is negative (more negative is better); a title match weighs 4x a summary one.
+            # The snippet is a bare column next to min(): SQLite takes it from the best row.
+            sql = f"""
+                WITH hits AS (
+                    SELECT i.story_id, min(bm25(items_fts, 4.0, 1.0)) AS rank,
+                           snippet(items_fts, -1, ?, ?, '…', 16) AS snippet
+                    FROM items_fts JOIN items i ON i.id = items_fts.rowid
+                    WHERE items_fts MATCH ?
+                    GROUP BY i.story_id
                 )
+                SELECT {self._STORY_COLUMNS},
+                       -hits.rank / (1 + max(0, julianday(?) - julianday(r.published)) / 30.0)
+                           AS score,
+                       hits.snippet
+                FROM hits JOIN stories s ON s.id = hits.story_id {self._STORY_JOINS}
+                WHERE {filters}
+                ORDER BY score DESC, s.id DESC
+                LIMIT ? OFFSET ?
+            """
+            stamp = to_iso(_now(now))
+            rows = self.db.query(
+                sql, [HIGHLIGHT_START, HIGHLIGHT_END, match, stamp, *args, limit, offset]
             )
-        return stories
+        return [
+            SearchHit(
+                story=_story_from_row(row),
+                snippet=_tidy_snippet(row["snippet"]),
+                score=row["score"],
+            )
+            for row in rows
+        ]
+
+    def tag_counts(self) -> dict[str, int]:
+        """How many stories carry each tag."""
+        rows = self.db.execute(
+            "SELECT t.tag, count(DISTINCT i.story_id) FROM item_tags t"
+            " JOIN items i ON i.id = t.item_id GROUP BY t.tag"
+        )
+        return dict(rows.fetchall())
 
     def counts(self) -> dict[str, int]:
         """Row counts of the main tables, for reports and tests."""
@@ -517,6 +780,61 @@ class Store:
             table: self.db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
             for table in ("feeds", "items", "stories")
         }
+
+
+def _story_from_row(row: dict[str, Any]) -> Story:
+    others = [s for s in json.loads(row["sources"]) if s != row["representative_source"]]
+    return Story(
+        id=row["id"],
+        title=row["title"],
+        url=row["url"],
+        summary=row["summary"],
+        first_seen=from_iso(row["first_seen"]),
+        last_seen=from_iso(row["last_seen"]),
+        published=from_iso(row["published"]),
+        item_count=row["item_count"],
+        sources=(row["representative_source"], *sorted(others)),
+        tags=tuple(json.loads(row["tags"])),
+    )
+
+
+def _story_filters(query: SearchQuery) -> tuple[str, list[Any]]:
+    """The WHERE clause for a query's filters over stories `s` and representatives `r`."""
+    clauses, args = ["1"], []
+    for tag in query.tags:
+        clauses.append(
+            "EXISTS (SELECT 1 FROM items ti JOIN item_tags tt ON tt.item_id = ti.id"
+            " WHERE ti.story_id = s.id AND tt.tag = ?)"
+        )
+        args.append(tag)
+    for source in query.sources:
+        clauses.append(
+            "EXISTS (SELECT 1 FROM items si JOIN feeds sf ON sf.id = si.feed_id"
+            " WHERE si.story_id = s.id AND (CAST(sf.id AS TEXT) = ? OR instr(lower("
+            "coalesce(sf.title, '') || ' ' || coalesce(sf.site_title, '') || ' ' || sf.url),"
+            " lower(?)) > 0))"
+        )
+        args.extend([source, source])
+    if query.since is not None:
+        clauses.append("r.published >= ?")
+        args.append(to_iso(query.since))
+    if query.before is not None:
+        clauses.append("r.published < ?")
+        args.append(to_iso(query.before))
+    return " AND ".join(clauses), args
+
+
+_CJK_GAP = re.compile(
+    r"([\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff])([\x02\x03]?) ([\x02\x03]?)"
+    r"(?=[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff])"
+)
+
+
+def _tidy_snippet(snippet: str) -> str:
+    """Undo the CJK spacing of the index in a snippet, highlight markers included."""
+    if not snippet:
+        return ""
+    return unsegment_cjk(_CJK_GAP.sub(r"\1\2\3", snippet))
 
 
 def _now(now: datetime | None) -> datetime:
@@ -552,6 +870,7 @@ def _feed_from_row(row: dict[str, Any]) -> Feed:
         paused=bool(row["paused"]),
         source=row["source"],
         interval_minutes=row["interval_minutes"],
+        preferred=bool(row["preferred"]),
         etag=row["etag"],
         last_modified=row["last_modified"],
         next_poll_at=from_iso(row["next_poll_at"]),

@@ -38,7 +38,7 @@ def test_the_example_config_sets_every_option_there_is():
     import tomllib
 
     raw = tomllib.loads((ROOT / "config.example.toml").read_text(encoding="utf-8"))
-    for section in ("store", "fetch"):
+    for section in ("store", "fetch", "dedup", "tags"):
         fields = set(type(getattr(Settings(), section)).model_fields)
         assert set(raw[section]) == fields, f"[{section}] in config.example.toml"
 

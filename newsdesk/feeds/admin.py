@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from newsdesk.feeds.canonical import canonical_url
 from newsdesk.feeds.fetch import Fetcher
-from newsdesk.feeds.poller import PollOutcome, poll_feeds
+from newsdesk.feeds.poller import Pipeline, PollOutcome, poll_feeds
 from newsdesk.models import Feed
 from newsdesk.store import Store, StoreError
 
@@ -35,6 +35,7 @@ async def add_feed(
     tags: tuple[str, ...] = (),
     source: str = "cli",
     force: bool = False,
+    pipeline: Pipeline | None = None,
 ) -> AddedFeed:
     """Add `url`, fetch it once and store its items as backfill.
 
@@ -45,7 +46,7 @@ async def add_feed(
     if canonical_url(url) is None:
         raise FeedRefused(f"{url!r} is not an http:// or https:// URL")
     feed = store.add_feed(url, title=title, tags=tags, source=source)
-    [outcome] = await poll_feeds(store, fetcher, [feed])
+    [outcome] = await poll_feeds(store, fetcher, [feed], pipeline=pipeline)
     if outcome.status == "failed" and not force:
         store.remove_feed(feed.id)
         raise FeedRefused(f"not added: {outcome.error}")

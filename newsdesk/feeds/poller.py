@@ -11,21 +11,54 @@ once a day by default, and never dropped.
 from __future__ import annotations
 
 import asyncio
+import functools
+import logging
 import random
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
-from newsdesk.config import FetchSettings
+from newsdesk.config import FetchSettings, Settings
+from newsdesk.feeds.dedup import DedupSettings, shingles, signature
 from newsdesk.feeds.fetch import Fetcher, FetchResult
 from newsdesk.feeds.parse import parse_feed
-from newsdesk.models import Feed
+from newsdesk.feeds.tagging import Taxonomy, load_taxonomy
+from newsdesk.models import Feed, Item
 from newsdesk.store import Store, UpdateCounts
+
+log = logging.getLogger(__name__)
 
 # After this many consecutive failures a feed is "dead": polled at dead_feed_interval_minutes.
 DEAD_AFTER_FAILURES = 10
 BACKOFF_BASE_MINUTES = 5
+
+
+@dataclass(frozen=True, slots=True)
+class Pipeline:
+    """The pure steps between parsing and storing: tagging and near-duplicate signatures."""
+
+    taxonomy: Taxonomy
+    dedup: DedupSettings = field(default_factory=DedupSettings)
+
+    @staticmethod
+    @functools.cache
+    def default() -> Pipeline:
+        """The shipped taxonomy and default dedup settings, for callers without a config."""
+        return Pipeline(taxonomy=load_taxonomy())
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Pipeline:
+        """The pipeline a config describes; a bad taxonomy file raises TaxonomyError."""
+        taxonomy = load_taxonomy(settings.tags.taxonomy or None)
+        return cls(taxonomy=taxonomy, dedup=DedupSettings(**settings.dedup.model_dump()))
+
+    def prepare(self, item: Item, feed: Feed) -> Item:
+        return replace(
+            item,
+            tags=self.taxonomy.tag(item.title, item.summary, feed.tags),
+            signature=signature(shingles(item.title, item.summary), self.dedup.num_perm),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +124,7 @@ async def poll_feeds(
     fetcher: Fetcher,
     feeds: Sequence[Feed],
     *,
+    pipeline: Pipeline | None = None,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
     on_done: Callable[[PollOutcome], None] | None = None,
 ) -> list[PollOutcome]:
@@ -98,6 +132,7 @@ async def poll_feeds(
 
     A feed that fails, however it fails, is recorded and never stops the others.
     """
+    pipeline = pipeline or Pipeline.default()
 
     async def one(feed: Feed) -> PollOutcome:
         result = await fetcher.fetch(
@@ -106,18 +141,30 @@ async def poll_feeds(
             last_modified=feed.last_modified,
             trusted=feed.source == "config",
         )
-        outcome = record_result(store, fetcher.settings, feed, result, now())
+        try:
+            outcome = record_result(store, fetcher.settings, feed, result, now(), pipeline)
+        except Exception as exc:  # a bug or a store error: report it, keep polling the others
+            log.exception("storing %s failed", feed.url)
+            outcome = PollOutcome(feed, "failed", error=f"internal error: {exc}")
         if on_done is not None:
             on_done(outcome)
         return outcome
 
-    return list(await asyncio.gather(*(one(feed) for feed in feeds)))
+    outcomes = list(await asyncio.gather(*(one(feed) for feed in feeds)))
+    store.prune_dedup_candidates(now(), pipeline.dedup.window_days)
+    return outcomes
 
 
 def record_result(
-    store: Store, settings: FetchSettings, feed: Feed, result: FetchResult, now: datetime
+    store: Store,
+    settings: FetchSettings,
+    feed: Feed,
+    result: FetchResult,
+    now: datetime,
+    pipeline: Pipeline,
 ) -> PollOutcome:
-    """Parse a download and write it to the store in one transaction; decide the next poll."""
+    """Parse a download, tag it, and write it to the store in one transaction; decide the
+    next poll."""
     if result.status == "not_modified":
         next_at = next_poll_after_success(
             settings, now, interval_minutes=feed.interval_minutes, max_age_seconds=result.max_age
@@ -144,14 +191,16 @@ def record_result(
         max_age_seconds=result.max_age,
         ttl_minutes=parsed.ttl_minutes,
     )
+    items = [pipeline.prepare(item, feed) for item in parsed.items]
     counts = store.save_items(
         feed.id,
-        parsed,
+        replace(parsed, items=items),
         now=now,
         next_poll_at=next_at,
         etag=result.etag,
         last_modified=result.last_modified,
         backfill=feed.last_success_at is None,
+        dedup=pipeline.dedup,
     )
     if result.moved_to and feed.source != "config":
         # A permanent redirect: poll the new address from now on. Config feeds keep the URL
