@@ -735,13 +735,17 @@ class Store:
             rows = self.db.query(sql, [*args, limit, offset])
         else:
             # bm25 is negative (more negative is better); a title match weighs 4x a summary one.
-            # The snippet is a bare column next to min(): SQLite takes it from the best row.
+            # FTS5 functions cannot run inside an aggregate, hence the materialized step; the
+            # snippet is then a bare column next to min(): SQLite takes it from the best row.
             sql = f"""
-                WITH hits AS (
-                    SELECT i.story_id, min(bm25(items_fts, 4.0, 1.0)) AS rank,
-                           snippet(items_fts, -1, ?, ?, '…', 16) AS snippet
-                    FROM items_fts JOIN items i ON i.id = items_fts.rowid
-                    WHERE items_fts MATCH ?
+                WITH matched AS MATERIALIZED (
+                    SELECT rowid AS item_id, bm25(items_fts, 4.0, 1.0) AS rank,
+                           snippet(items_fts, -1, ?, ?, '…', 24) AS snippet
+                    FROM items_fts WHERE items_fts MATCH ?
+                ),
+                hits AS (
+                    SELECT i.story_id, min(m.rank) AS rank, m.snippet
+                    FROM matched m JOIN items i ON i.id = m.item_id
                     GROUP BY i.story_id
                 )
                 SELECT {self._STORY_COLUMNS},

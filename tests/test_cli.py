@@ -201,3 +201,22 @@ def test_a_temporary_redirect_keeps_the_feed_address(run, feed_server):
     feed_server.redirect("/old.xml", "/new.xml", status=302)
     run("feeds", "add", feed_server.url("/old.xml"))
     assert feed_server.url("/old.xml") in run("feeds", "list").output
+
+
+def test_search_tags_and_retag_commands_on_the_demo_archive(tmp_path):
+    db = tmp_path / "demo.sqlite"
+    runner = CliRunner(env={"COLUMNS": "200"})
+    assert runner.invoke(main, ["demo", "--db", str(db)]).exit_code == 0
+
+    found = runner.invoke(main, ["--db", str(db), "search", "深度求索", "tag:talent"])
+    assert found.exit_code == 0, found.output
+    assert "深度求索启动杭州大规模招聘" in found.output and "#talent" in found.output
+
+    refused = runner.invoke(main, ["--db", str(db), "search", "since:yesterday"])
+    assert refused.exit_code == 1 and "since: expects" in refused.output
+
+    listing = runner.invoke(main, ["--db", str(db), "tags"]).output
+    assert "deepseek" in listing and "DeepSeek" in listing
+
+    retagged = runner.invoke(main, ["--db", str(db), "retag"]).output
+    assert "Retagged 70 items" in retagged and "0 changed" in retagged
