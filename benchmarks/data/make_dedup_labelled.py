@@ -6,7 +6,9 @@ Every story below is written by hand; the script only makes the copies that feed
 from an original: a wire copy with a dateline, a newsletter's truncated summary, an aggregator's
 title with no text (Hacker News, Google News, Reddit, each in its own format), "Exclusive:" and
 "Updated:" prefixes, a republished lead under a rewritten headline, a lead whose first sentence an
-editor rewrote. Each copy gets a `variant` field naming what was done to it, so the evaluation
+editor rewrote, and a feed re-posting its own story under a new GUID with an editor's note
+(`repost`). Aggregators copy a headline some outlet used, and come after it. Each copy gets a
+`variant` field naming what was done to it, so the evaluation
 can say which kinds of copies are found. Two kinds are labelled as the same story but are not
 copies of one text: `independent` (another outlet's own article about the event) and `xlang` (a
 report in the other language); the evaluation counts them separately, since no shingle method
@@ -16,9 +18,11 @@ The hard negatives are what precision is measured on: the same company on the sa
 R2 and V4-Lite; Nvidia's earnings and its export licence; OpenAI's round and its departures),
 funding rounds a week apart, point releases with template release notes (in one feed), a paper
 and a blog post about a different paper by the same lab, automated market blurbs that share a
-template across outlets, and Chinese stories about the same company on the same day.
+template across outlets, Chinese stories about the same company on the same day, and, within
+one feed, status-page incidents and monthly threads written from one template.
 
-The output is deterministic (seeded); rerun after editing a story.
+The output is deterministic (seeded per story, so editing one story leaves the others' copies
+as they were); rerun after editing a story.
 """
 
 from __future__ import annotations
@@ -56,6 +60,8 @@ FEEDS: dict[str, tuple[str, str]] = {
     "deepseek-releases": ("deepseek-models releases", "github.com"),
     "vllm-releases": ("vllm releases", "github.com"),
     "eu-digest": ("EU Tech Digest", "eutechdigest.example"),
+    "anthropic-status": ("Anthropic Status", "status.anthropic.example"),
+    "openai-status": ("OpenAI Status", "status.openai.example"),
     "jiqi": ("机器之芯", "jiqizhixin.example.cn"),
     "liangzi": ("量子维", "liangziwei.example.cn"),
     "xinzhi": ("新智源", "xinzhiyuan.example.cn"),
@@ -73,6 +79,11 @@ SUFFIXES = [
     " Read more in today's issue.",
 ]
 ZH_SUFFIXES = ["（来源：机器之芯）", "（本文转载自量子维）", "（编辑：林晓）"]
+EDITOR_NOTES = [
+    "This story has been updated with the company's statement.",
+    "Updated at 16:40 with details from the filing.",
+    "Corrects the number of employees in the second paragraph.",
+]
 AGGREGATORS = frozenset({"title", "hn", "gnews", "reddit"})
 REDDIT_USERS = ["tensor_tom", "quantized_kate", "gguf_enjoyer", "localmaxxer", "moe_fan_42"]
 
@@ -145,6 +156,9 @@ def make_copy(story: Story, spec: str, when: datetime, rng: random.Random) -> di
         summary = story.alt_first + lead[len(first_sentence(lead, story.lang)) :]
     elif kind == "suffix":
         summary = lead + rng.choice(ZH_SUFFIXES if zh else SUFFIXES)
+    elif kind == "repost":  # the same feed republishes its story under a new GUID and URL
+        title = "Updated: " + title
+        summary = rng.choice(EDITOR_NOTES) + " " + lead
     elif kind == "source":  # a Chinese outlet crediting the original at the start
         summary = rng.choice(ZH_SOURCES) + lead
     else:
@@ -619,7 +633,7 @@ STORIES: list[Story] = [
             "access would end the same day and that they would be paid through the end of "
             "the month."
         ),
-        copies="hn title 0; globalwire dateline 2; newsletter trunc 0",
+        copies="hn title 0; globalwire dateline 2; newsletter trunc 0; techpress repost 0",
     ),
     Story(
         key="sparse-memory-paper",
@@ -743,7 +757,7 @@ STORIES: list[Story] = [
             "billion. Shares begin trading on the Nasdaq on Thursday under the ticker CBRS. "
             "The company's revenue has tripled this year on demand for inference."
         ),
-        copies="globalwire dateline 1; bizdaily same 2; chipwire trunc 0; gnews gnews 1",
+        copies="globalwire dateline 1; bizdaily same 2; chipwire trunc 0; gnews gnews 1; venture repost 0",
     ),
     Story(
         key="perplexity-browser-lawsuit",
@@ -761,7 +775,7 @@ STORIES: list[Story] = [
             "for users without a licence. The suit seeks damages and an injunction. Perplexity "
             "said it would fight the claims and that Comet only acts on a user's behalf."
         ),
-        copies="globalwire dateline 2; policy same 1; hn title 0",
+        copies="globalwire dateline 2; policy same 1; hn title 0; techpress repost 0",
     ),
     Story(
         key="vllm-011-release",
@@ -1830,6 +1844,65 @@ SINGLES: list[tuple[str, str, str, str, str]] = [
         "",
         "",
     ),
+    # Same feed, same template, different events: what the same-feed rule is for
+    (
+        "anthropic-status",
+        "2026-11-25T09:12",
+        "en",
+        "Elevated errors on Claude Opus 5",
+        "Investigating - We are currently investigating elevated error rates on Claude Opus 5 "
+        "affecting the API and claude.ai. We will provide an update within 30 minutes.",
+    ),
+    (
+        "anthropic-status",
+        "2026-11-27T15:40",
+        "en",
+        "Elevated errors on Claude Sonnet 5",
+        "Investigating - We are currently investigating elevated error rates on Claude Sonnet 5 "
+        "affecting the API and claude.ai. We will provide an update within 30 minutes.",
+    ),
+    (
+        "anthropic-status",
+        "2026-11-28T02:05",
+        "en",
+        "Elevated errors on Claude Opus 5",
+        "Investigating - We are currently investigating elevated error rates on Claude Opus 5 "
+        "affecting the Console and Claude Code. We will provide an update within 30 minutes.",
+    ),
+    (
+        "openai-status",
+        "2026-11-20T13:00",
+        "en",
+        "Increased latency for ChatGPT",
+        "We are investigating reports of increased latency for ChatGPT users on web and mobile. "
+        "Some conversations may fail to load. We will post an update as soon as we know more.",
+    ),
+    (
+        "openai-status",
+        "2026-11-26T19:30",
+        "en",
+        "Increased latency for the Responses API",
+        "We are investigating reports of increased latency for requests to the Responses API. "
+        "Some requests may time out. We will post an update as soon as we know more.",
+    ),
+    (
+        "hn",
+        "2026-11-02T16:00",
+        "en",
+        "Ask HN: Who is hiring? (November 2026)",
+        "Please state the location and include REMOTE for remote work, REMOTE (US) or similar "
+        "if the country is restricted, and ONSITE when remote work is not an option. Please "
+        "only post if you personally are part of the hiring company.",
+    ),
+    (
+        "hn",
+        "2026-11-02T16:01",
+        "en",
+        "Ask HN: Freelancer? Seeking freelancer? (November 2026)",
+        "Share your information if you are looking for work as a freelancer or want to hire "
+        "one. Please include REMOTE if you work remotely and the location if you do not. "
+        "Please only post if you personally are part of the hiring company or the freelancer.",
+    ),
     # Chinese singletons
     (
         "jiqi",
@@ -1912,9 +1985,9 @@ SINGLES: list[tuple[str, str, str, str, str]] = [
 
 
 def build() -> list[dict[str, str]]:
-    rng = random.Random(20261103)
     rows: list[dict[str, str]] = []
     for story in STORIES:
+        rng = random.Random(f"20261103 {story.key}")  # per story: editing one leaves the rest
         start = datetime.fromisoformat(story.when).replace(tzinfo=UTC)
         rows.append(
             {
