@@ -172,10 +172,12 @@ def settings_from_dict(raw: dict[str, Any], source: str = "<config>") -> Setting
     try:
         return Settings.model_validate(raw)
     except ValidationError as exc:
-        raise ConfigError(source, [_describe(error) for error in exc.errors()]) from None
+        raise ConfigError(source, [describe_error(error) for error in exc.errors()]) from None
 
 
-def _describe(error: Any) -> str:
+def describe_error(error: Any) -> str:
+    """One pydantic validation error as `key.path: what is wrong (got value)`; shared with the
+    taxonomy loader so both files report mistakes the same way."""
     path = _key_path(error["loc"])
     kind = error["type"]
     if kind == "extra_forbidden":

@@ -43,6 +43,8 @@ from pydantic import (
     ValidationError,
 )
 
+from newsdesk.config import describe_error
+
 __all__ = [
     "Tag",
     "Taxonomy",
@@ -214,27 +216,6 @@ class _TagSpec(_Spec):
 
 class _TaxonomySpec(_Spec):
     tags: list[_TagSpec]
-
-
-def _describe(error: Any) -> str:
-    path = _key_path(error["loc"])
-    kind = error["type"]
-    if kind == "extra_forbidden":
-        return f"{path}: unknown key"
-    if kind == "missing":
-        return f"{path}: required key is missing"
-    message = error["msg"].removeprefix("Value error, ")
-    value = error.get("input")
-    if isinstance(value, (str, int, float, bool)) and len(repr(value)) < 80:
-        return f"{path}: {message} (got {value!r})"
-    return f"{path}: {message}"
-
-
-def _key_path(loc: tuple[Any, ...]) -> str:
-    path = ""
-    for part in loc:
-        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
-    return path or "(top level)"
 
 
 def _cross_check(raw: dict[str, Any]) -> list[str]:
@@ -625,7 +606,7 @@ def taxonomy_from_dict(raw: dict[str, Any], source: str = "<taxonomy>") -> Taxon
     try:
         spec = _TaxonomySpec.model_validate(raw)
     except ValidationError as exc:
-        problems.extend(_describe(error) for error in exc.errors())
+        problems.extend(describe_error(error) for error in exc.errors())
     problems.extend(_cross_check(raw) if isinstance(raw, dict) else [])
     if problems or spec is None:
         raise TaxonomyError(source, problems)
