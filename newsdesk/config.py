@@ -28,6 +28,8 @@ PositiveFloat = Annotated[float, Field(gt=0)]
 class ConfigError(Exception):
     """A config that cannot be used; `problems` holds one `key.path: what is wrong` per line."""
 
+    kind = "config"
+
     def __init__(self, source: str, problems: list[str]) -> None:
         self.source = source
         self.problems = problems
@@ -35,7 +37,7 @@ class ConfigError(Exception):
 
     def __str__(self) -> str:
         lines = "\n".join(f"  - {p}" for p in self.problems)
-        return f"invalid config {self.source}:\n{lines}"
+        return f"invalid {self.kind} {self.source}:\n{lines}"
 
 
 class _Section(BaseModel):

@@ -43,7 +43,7 @@ from pydantic import (
     ValidationError,
 )
 
-from newsdesk.config import describe_error
+from newsdesk.config import ConfigError, describe_error
 
 __all__ = [
     "Tag",
@@ -83,17 +83,10 @@ class Tag:
     priority: int
 
 
-class TaxonomyError(ValueError):
+class TaxonomyError(ConfigError, ValueError):
     """A taxonomy that cannot be used; `problems` holds one `key.path: what is wrong` each."""
 
-    def __init__(self, source: str, problems: list[str]) -> None:
-        self.source = source
-        self.problems = problems
-        super().__init__(f"{source}: " + "; ".join(problems))
-
-    def __str__(self) -> str:
-        lines = "\n".join(f"  - {p}" for p in self.problems)
-        return f"invalid taxonomy {self.source}:\n{lines}"
+    kind = "taxonomy"
 
 
 # --- normalization ----------------------------------------------------------------------------
