@@ -9,9 +9,10 @@ Secrets never live here: the config only names environment variables that hold t
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -96,6 +97,84 @@ class TagsConfig(_Section):
     taxonomy: str = ""
 
 
+class DigestSettings(_Section):
+    """[digest]: what a digest holds unless a subscription says otherwise."""
+
+    title: Annotated[str, Field(min_length=1, max_length=100)] = "AI industry digest"
+    max_stories: Annotated[int, Field(ge=1, le=200)] = 20
+    max_per_section: Annotated[int, Field(ge=1, le=50)] = 5
+    # The first digest of a subscription covers this many days; later ones start where the
+    # last one ended.
+    period_days: Annotated[int, Field(ge=1, le=90)] = 7
+    trend_weeks: Annotated[int, Field(ge=2, le=26)] = 8
+    summary_max_chars: Annotated[int, Field(ge=80, le=1000)] = 300
+
+
+class SummarizerSettings(_Section):
+    """[summarizer]: optional LLM summaries through any OpenAI-compatible endpoint.
+
+    The API key is read from the environment variable named by `api_key_env`, never from
+    this file; an empty name means the endpoint needs no key (a local Ollama or vLLM).
+    """
+
+    provider: Literal["none", "openai-compatible"] = "none"
+    base_url: str = "https://api.openai.com/v1"
+    model: str = "gpt-4o-mini"
+    api_key_env: str = "OPENAI_API_KEY"
+    timeout_seconds: PositiveFloat = 60.0
+    max_retries: Annotated[int, Field(ge=0, le=10)] = 3
+    concurrency: Annotated[int, Field(ge=1, le=32)] = 4
+    # Ask for a JSON object with `response_format`; turn off for servers that reject it.
+    json_mode: bool = True
+    temperature: Annotated[float, Field(ge=0, le=2)] = 0.2
+    max_output_tokens: Annotated[int, Field(ge=64, le=4096)] = 400
+    # A budget per digest: past it, stories get the extractive summary.
+    max_calls_per_digest: Annotated[int, Field(ge=0)] = 30
+    max_input_tokens_per_digest: Annotated[int, Field(ge=0)] = 60_000
+    why_max_chars: Annotated[int, Field(ge=40, le=500)] = 200
+    # One more call per digest for an opening line about the week.
+    intro: bool = False
+
+    @field_validator("base_url")
+    @classmethod
+    def _http_base(cls, value: str) -> str:
+        if not re.match(r"https?://[^/\s]+", value):
+            raise ValueError("must be an http:// or https:// URL")
+        return value.rstrip("/")
+
+    @field_validator("api_key_env")
+    @classmethod
+    def _env_name(cls, value: str) -> str:
+        if value and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", value):
+            raise ValueError("must be the name of an environment variable, not the key itself")
+        return value
+
+    def api_key(self) -> str | None:
+        """The key from the environment, or None when none is needed or it is not set."""
+        return os.environ.get(self.api_key_env) or None if self.api_key_env else None
+
+
+class SubscriptionSettings(_Section):
+    """One [[subscriptions]] table: a channel, its tag filter and its digest options."""
+
+    name: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
+    platform: Literal["slack", "discord", "markdown", "terminal"] = "terminal"
+    channel: str = ""
+    include_tags: list[str] = []
+    exclude_tags: list[str] = []
+    language: str = "en"
+    max_stories: Annotated[int, Field(ge=1, le=200)] | None = None
+    max_per_section: Annotated[int, Field(ge=1, le=50)] | None = None
+    llm_summaries: bool = True
+
+    @field_validator("language")
+    @classmethod
+    def _language_code(cls, value: str) -> str:
+        if not re.fullmatch(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})*", value):
+            raise ValueError("must be a language code such as en, zh, zh-TW or ja")
+        return value
+
+
 class FeedSettings(_Section):
     url: str
     title: str | None = None
@@ -118,7 +197,19 @@ class Settings(_Section):
     fetch: FetchSettings = FetchSettings()
     dedup: DedupConfig = DedupConfig()
     tags: TagsConfig = TagsConfig()
+    digest: DigestSettings = DigestSettings()
+    summarizer: SummarizerSettings = SummarizerSettings()
     feeds: list[FeedSettings] = []
+    subscriptions: list[SubscriptionSettings] = []
+
+    @field_validator("subscriptions")
+    @classmethod
+    def _unique_names(cls, subs: list[SubscriptionSettings]) -> list[SubscriptionSettings]:
+        names = [sub.name for sub in subs]
+        for name in names:
+            if names.count(name) > 1:
+                raise ValueError(f"the subscription name {name!r} is used twice")
+        return subs
 
     @field_validator("feeds")
     @classmethod
@@ -188,9 +279,14 @@ def describe_error(error: Any) -> str:
         return f"{path}: required key is missing"
     message = error["msg"].removeprefix("Value error, ")
     value = error.get("input")
+    if error["loc"] and error["loc"][-1] in _NEVER_ECHOED:
+        return f"{path}: {message}"  # a key pasted in by mistake must not reach a log
     if isinstance(value, (str, int, float, bool)) and len(repr(value)) < 80:
         return f"{path}: {message} (got {value!r})"
     return f"{path}: {message}"
+
+
+_NEVER_ECHOED = frozenset({"api_key_env"})
 
 
 def _key_path(loc: tuple[Any, ...]) -> str:

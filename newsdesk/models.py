@@ -84,3 +84,113 @@ class Story:
     item_count: int
     sources: tuple[str, ...] = field(default_factory=tuple)
     tags: tuple[str, ...] = field(default_factory=tuple)
+    # When the story became news to us: its first sighting by a regular poll; for a story known
+    # only from backfill, when it was published. Digests select and trends count by it.
+    news_at: datetime | None = None
+
+
+# --- digests -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    """Who gets a digest, of which stories, and how: a channel with its tag filter.
+
+    `include_tags` keeps stories with any of those tags (all stories when empty);
+    `exclude_tags` drops stories with any of those. `language` is what summaries are written in.
+    """
+
+    name: str
+    platform: str = "terminal"  # slack | discord | markdown | terminal
+    channel: str = ""
+    include_tags: tuple[str, ...] = ()
+    exclude_tags: tuple[str, ...] = ()
+    language: str = "en"
+    max_stories: int = 20
+    max_per_section: int = 5
+    llm_summaries: bool = True  # False: extractive summaries even when an LLM is configured
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """A story's summary as a digest shows it: plain text, length-capped, with no links.
+
+    `why` ("why it matters") only comes from an LLM; `origin` says which summarizer wrote it.
+    """
+
+    text: str
+    why: str = ""
+    origin: str = "extractive"  # llm | extractive
+
+
+@dataclass(frozen=True, slots=True)
+class Trend:
+    """A tag's story counts over the last weeks, oldest first; the last is the digest's week.
+
+    `change` is this week against the week before (0.4 is +40%); None when that week had none.
+    """
+
+    counts: tuple[int, ...]
+    sparkline: str
+    change: float | None
+
+    @property
+    def label(self) -> str:
+        """The sparkline and the change, as sections show them: `▂▃▃▅▇ +40%`."""
+        if self.change is None:
+            return f"{self.sparkline} new" if self.counts and self.counts[-1] else self.sparkline
+        return f"{self.sparkline} {self.change:+.0%}"
+
+
+@dataclass(frozen=True, slots=True)
+class DigestStory:
+    """A story chosen for a digest, with its rank score and (once summarized) its summary."""
+
+    story: Story
+    score: float
+    summary: Summary | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DigestSection:
+    """The stories filed under one tag (their highest-priority one); `tag` is "" for stories
+    with no tag. `more` counts the matching stories the size caps left out."""
+
+    tag: str
+    label: str
+    emoji: str
+    stories: tuple[DigestStory, ...]
+    more: int = 0
+    trend: Trend | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Digest:
+    """A frozen selection of stories for one subscription and one period [start, end).
+
+    No sections means a quiet week: renderers then say so in a short message.
+    """
+
+    subscription: str
+    title: str
+    period_start: datetime
+    period_end: datetime
+    sections: tuple[DigestSection, ...]
+    matched: int  # stories in the period that passed the tag filter, shown or not
+    include_tags: tuple[str, ...] = ()
+    exclude_tags: tuple[str, ...] = ()
+    language: str = "en"
+    intro: str = ""
+
+    @property
+    def quiet(self) -> bool:
+        return not self.sections
+
+    @property
+    def stories(self) -> list[DigestStory]:
+        return [entry for section in self.sections for entry in section.stories]
+
+    @property
+    def source_count(self) -> int:
+        """Distinct outlets among the stories shown."""
+        return len({source for entry in self.stories for source in entry.story.sources})

@@ -179,10 +179,10 @@ def parse_query(text: str, now: datetime) -> SearchQuery:
             elif token.key == "source":
                 sources.append(value)
             elif token.key == "since":
-                moment = _moment("since", value, now)
+                moment = parse_moment("since", value, now)
                 since = moment if since is None else max(since, moment)
             else:
-                moment = _moment("before", value, now)
+                moment = parse_moment("before", value, now)
                 before = moment if before is None else min(before, moment)
             continue
         words = token.text.lower()
@@ -404,7 +404,7 @@ def _tag_name(value: str) -> str:
     return name
 
 
-def _moment(key: str, value: str, now: datetime) -> datetime:
+def parse_moment(key: str, value: str, now: datetime) -> datetime:
     """A since:/before: bound: `7d` back from now, or a date (midnight UTC) or UTC date-time."""
     value = value.lower()
     if relative := _RELATIVE.fullmatch(value):

@@ -161,9 +161,44 @@ def _migration_2(db: Database) -> None:
         db.execute(statement)
 
 
+# When a story became news (stories.news_at): its first sighting by a regular poll, or for an item
+# stored as backfill (its feed had just been added), when it was published, never later than
+# when it was seen. A digest selects and a trend counts stories by it, so a feed added today
+# brings this week's news into this week's digest and not last year's archive.
+_ITEM_NEWS_AT = "CASE WHEN is_backfill THEN min(published, first_seen) ELSE first_seen END"
+
+
+def _migration_3(db: Database) -> None:
+    """Digest selection by news_at; the summary cache."""
+    for statement in _statements(
+        f"""
+        ALTER TABLE stories ADD COLUMN news_at TEXT;
+        UPDATE stories SET news_at = (
+            SELECT min({_ITEM_NEWS_AT}) FROM items WHERE items.story_id = stories.id
+        );
+        UPDATE stories SET news_at = first_seen WHERE news_at IS NULL;
+        CREATE INDEX stories_news_at ON stories(news_at);
+        -- LLM output, so that rebuilding a digest costs nothing: keyed by a hash of what was
+        -- asked (the text, the model, the language, the prompt version).
+        CREATE TABLE summaries (
+            key TEXT PRIMARY KEY,
+            kind TEXT NOT NULL,               -- story | intro
+            model TEXT NOT NULL,
+            language TEXT NOT NULL,
+            prompt_version INTEGER NOT NULL,
+            body TEXT NOT NULL,               -- JSON
+            input_tokens INTEGER,
+            output_tokens INTEGER,
+            created_at TEXT NOT NULL
+        );
+        """
+    ):
+        db.execute(statement)
+
+
 # Each entry moves the schema one version forward: SQL, or a function for steps that need Python.
 # Never edit a released entry; append a new one.
-MIGRATIONS: list[str | Callable[[Database], None]] = [_SCHEMA_1, _migration_2]
+MIGRATIONS: list[str | Callable[[Database], None]] = [_SCHEMA_1, _migration_2, _migration_3]
 
 
 class StoreError(Exception):
@@ -508,6 +543,9 @@ class Store:
                 [stamp, stamp],
             )
             story_id = cursor.lastrowid
+        news_at = stamp
+        if backfill and item.published is not None:
+            news_at = min(stamp, to_iso(item.published))
         cursor = self.db.execute(
             "INSERT INTO items (feed_id, guid, url, title, summary, author, published,"
             " first_seen, content_hash, story_id, is_backfill)"
@@ -528,8 +566,9 @@ class Store:
         )
         item_id = cursor.lastrowid
         self.db.execute(
-            "UPDATE stories SET item_count = item_count + 1, last_seen = ? WHERE id = ?",
-            [stamp, story_id],
+            "UPDATE stories SET item_count = item_count + 1, last_seen = ?,"
+            " news_at = min(coalesce(news_at, ?), ?) WHERE id = ?",
+            [stamp, news_at, news_at, story_id],
         )
         self._elect_representative(story_id)
         self._set_tags(item_id, item.tags)
@@ -630,8 +669,9 @@ class Store:
             self.db.execute("DELETE FROM stories WHERE id = ?", [story_id])
         else:
             self.db.execute(
-                "UPDATE stories SET item_count = ?, last_seen = ? WHERE id = ?",
-                [count, last_seen, story_id],
+                "UPDATE stories SET item_count = ?, last_seen = ?, news_at = (SELECT"
+                f" min({_ITEM_NEWS_AT}) FROM items WHERE story_id = ?) WHERE id = ?",
+                [count, last_seen, story_id, story_id],
             )
             self._elect_representative(story_id)
 
@@ -680,9 +720,12 @@ class Store:
 
     # --- reading -----------------------------------------------------------------------------
 
+    # A story's link is its representative's, else the earliest link any of its items has.
     _STORY_COLUMNS = """
-        s.id, s.first_seen, s.last_seen, s.item_count,
-        r.title, r.url, r.summary, r.published,
+        s.id, s.first_seen, s.last_seen, s.item_count, s.news_at,
+        r.title, r.summary, r.published,
+        coalesce(r.url, (SELECT u.url FROM items u WHERE u.story_id = s.id AND u.url IS NOT NULL
+                         ORDER BY u.published, u.id LIMIT 1)) AS url,
         coalesce(rf.title, rf.site_title, rf.url) AS representative_source,
         (SELECT json_group_array(DISTINCT coalesce(f.title, f.site_title, f.url))
            FROM items i JOIN feeds f ON f.id = i.feed_id WHERE i.story_id = s.id) AS sources,
@@ -770,6 +813,120 @@ class Store:
             for row in rows
         ]
 
+    def stories_between(self, start: datetime, end: datetime) -> list[Story]:
+        """The stories that became news in [start, end), oldest first: a digest's candidates.
+
+        Each story is in exactly one period, so consecutive digests neither repeat nor miss one.
+        """
+        sql = f"""
+            SELECT {self._STORY_COLUMNS} FROM stories s {self._STORY_JOINS}
+            WHERE s.news_at >= ? AND s.news_at < ?
+            ORDER BY s.news_at, s.id
+        """
+        return [_story_from_row(row) for row in self.db.query(sql, [to_iso(start), to_iso(end)])]
+
+    def story_texts(self, story_ids: Iterable[int]) -> dict[int, list[str]]:
+        """Each story's item summaries: the representative's first, then the longest.
+
+        A story's representative is often an aggregator's link with no text of its own; a
+        summary can then come from an outlet that wrote one.
+        """
+        ids = list(dict.fromkeys(story_ids))
+        texts: dict[int, list[str]] = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            rows = self.db.execute(
+                f"""
+                SELECT i.story_id, i.summary FROM items i JOIN stories s ON s.id = i.story_id
+                WHERE i.story_id IN ({",".join("?" * len(chunk))}) AND i.summary != ''
+                ORDER BY i.story_id, i.id = s.representative_item_id DESC,
+                         length(i.summary) DESC, i.id
+                """,
+                chunk,
+            )
+            for story_id, summary in rows:
+                texts.setdefault(story_id, []).append(summary)
+        return texts
+
+    def weekly_tag_counts(
+        self, tags: Iterable[str], end: datetime, weeks: int
+    ) -> dict[str, list[int]]:
+        """Stories per tag in each of the `weeks` weeks before `end`, oldest week first."""
+        tags = sorted(set(tags))
+        counts = {tag: [0] * weeks for tag in tags}
+        if not tags or weeks <= 0:
+            return counts
+        stamp = to_iso(end)
+        rows = self.db.execute(
+            f"""
+            SELECT t.tag, CAST((julianday(?) - julianday(s.news_at)) / 7 AS INTEGER) AS ago,
+                   count(DISTINCT s.id)
+            FROM stories s JOIN items i ON i.story_id = s.id JOIN item_tags t ON t.item_id = i.id
+            WHERE s.news_at >= ? AND s.news_at < ? AND t.tag IN ({",".join("?" * len(tags))})
+            GROUP BY t.tag, ago
+            """,
+            [stamp, to_iso(end - timedelta(weeks=weeks)), stamp, *tags],
+        )
+        for tag, ago, count in rows:
+            if 0 <= ago < weeks:
+                counts[tag][weeks - 1 - ago] = count
+        return counts
+
+    def last_digest_end(self, subscription: str) -> datetime | None:
+        """Where the subscription's last delivered digest ended; the next one starts there."""
+        row = self.db.execute(
+            "SELECT max(d.period_end) FROM digests d JOIN subscriptions s"
+            " ON s.id = d.subscription_id WHERE s.name = ? AND d.state = 'sent'",
+            [subscription],
+        ).fetchone()
+        return from_iso(row[0])
+
+    # --- summaries ---------------------------------------------------------------------------
+
+    def cached_summaries(self, keys: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """The cached LLM answers among `keys`, each as the JSON object that was saved."""
+        keys = list(dict.fromkeys(keys))
+        found: dict[str, dict[str, Any]] = {}
+        for start in range(0, len(keys), 500):  # SQLite caps the parameters of one statement
+            chunk = keys[start : start + 500]
+            rows = self.db.execute(
+                f"SELECT key, body FROM summaries WHERE key IN ({','.join('?' * len(chunk))})",
+                chunk,
+            )
+            found.update((key, json.loads(body)) for key, body in rows)
+        return found
+
+    def save_summary(
+        self,
+        key: str,
+        body: dict[str, Any],
+        *,
+        kind: str,
+        model: str,
+        language: str,
+        prompt_version: int,
+        input_tokens: int | None = None,
+        output_tokens: int | None = None,
+        now: datetime | None = None,
+    ) -> None:
+        with self._transaction():
+            self.db.execute(
+                "INSERT OR REPLACE INTO summaries (key, kind, model, language, prompt_version,"
+                " body, input_tokens, output_tokens, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    key,
+                    kind,
+                    model,
+                    language,
+                    prompt_version,
+                    json.dumps(body, ensure_ascii=False),
+                    input_tokens,
+                    output_tokens,
+                    to_iso(_now(now)),
+                ],
+            )
+
     def tag_counts(self) -> dict[str, int]:
         """How many stories carry each tag."""
         rows = self.db.execute(
@@ -799,6 +956,7 @@ def _story_from_row(row: dict[str, Any]) -> Story:
         item_count=row["item_count"],
         sources=(row["representative_source"], *sorted(others)),
         tags=tuple(json.loads(row["tags"])),
+        news_at=from_iso(row["news_at"]),
     )
 
 

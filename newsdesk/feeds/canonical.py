@@ -325,10 +325,10 @@ def clean_text(text: str | None, max_chars: int = 1000) -> str:
     text = " ".join(text.split())
     if not text.isprintable():  # a C-speed test that spares the common text two regex scans
         text = " ".join(_CONTROL.sub(" ", _INVISIBLE.sub("", text)).split())
-    return _truncate(text, max_chars)
+    return truncate(text, max_chars)
 
 
-def _truncate(text: str, max_chars: int) -> str:
+def truncate(text: str, max_chars: int) -> str:
     """Cut at a word boundary so the ellipsis never lands inside a word, keeping the result
     (ellipsis included) within `max_chars`. Text without nearby spaces (CJK, long URLs) is cut
     at the cap: a boundary far back would throw away most of the allowed length."""
