@@ -1,0 +1,1 @@
+"""Digests: select, rank and group a period's stories, then render them for each platform."""
