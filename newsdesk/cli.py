@@ -8,7 +8,9 @@ markup (a title like "[link=…]" must not become a link in someone's terminal).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
+import json
 import re
 import sys
 import time
@@ -17,6 +19,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console
@@ -26,14 +29,17 @@ from rich.text import Text
 
 from newsdesk import __version__
 from newsdesk.config import ConfigError, Settings, find_config, load_settings
+
+if TYPE_CHECKING:
+    from newsdesk.digest.compose import ComposedDigest
 from newsdesk.feeds.admin import AddedFeed, FeedRefused, add_feed
 from newsdesk.feeds.canonical import canonical_url
 from newsdesk.feeds.fetch import Fetcher
 from newsdesk.feeds.opml import OpmlError, OpmlFeed, parse_opml, to_opml
 from newsdesk.feeds.poller import Pipeline, PollOutcome, poll_feeds
 from newsdesk.feeds.tagging import TaxonomyError
-from newsdesk.models import Feed, Story
-from newsdesk.query import QueryError, parse_query
+from newsdesk.models import Digest, Feed, Story, Subscription
+from newsdesk.query import QueryError, parse_moment, parse_query
 from newsdesk.store import HIGHLIGHT_END, HIGHLIGHT_START, Store, StoreError
 
 
@@ -59,6 +65,16 @@ class AppContext:
         try:
             return Pipeline.from_settings(self.settings)
         except TaxonomyError as exc:
+            raise click.ClickException(str(exc)) from None
+
+    @functools.cached_property
+    def subscriptions(self) -> list[Subscription]:
+        from newsdesk.digest.compose import subscriptions_from_settings
+
+        try:
+            source = str(find_config(self.config_path) or "<defaults>")
+            return subscriptions_from_settings(self.settings, self.pipeline.taxonomy, source)
+        except ConfigError as exc:
             raise click.ClickException(str(exc)) from None
 
     def open_store(self) -> Store:
@@ -102,10 +118,14 @@ def main(ctx: click.Context, config_path: str | None, db_path: str | None) -> No
     show_default=True,
     help="Where to write the demo archive (recreated on every run).",
 )
-@click.option("--limit", default=15, show_default=True, help="How many stories to show.")
-def demo(db_path: Path, limit: int) -> None:
-    """Ingest the bundled sample feeds and print the stories they make. No network, no tokens."""
-    from newsdesk.demo import run_demo, sample_feeds
+@click.option("--limit", type=click.IntRange(1, 200), help="Stories in the digest (default: 20).")
+@pass_app
+def demo(app: AppContext, db_path: Path, limit: int | None) -> None:
+    """Ingest the bundled sample feeds and print their weekly digest. No network, no tokens.
+
+    Summaries are extractive unless the config's [summarizer] points at an LLM.
+    """
+    from newsdesk.demo import demo_digest, run_demo, sample_feeds
 
     console = Console()
     console.print(f"newsdesk {__version__} demo: {len(sample_feeds())} bundled sample feeds")
@@ -121,15 +141,18 @@ def demo(db_path: Path, limit: int) -> None:
     )
     with Store.open(db_path) as store:
         counts = store.counts()
-        stories = store.recent_stories(limit=10_000)
-    merged = [s for s in stories if len(s.sources) > 1]
+        merged = sum(1 for s in store.recent_stories(limit=10_000) if len(s.sources) > 1)
+        console.print(
+            f"\n{counts['items']} items from {counts['feeds']} feeds became {counts['stories']}"
+            f" stories; {merged} were carried by more than one outlet and are shown once."
+            f" ({elapsed:.2f} s)\n"
+        )
+        composed = asyncio.run(demo_digest(store, app.settings, max_stories=limit))
     console.print(
-        f"\n{counts['items']} items from {counts['feeds']} feeds became {counts['stories']}"
-        f" stories; {len(merged)} were carried by more than one outlet and are shown once."
-        f" ({elapsed:.2f} s)"
+        Text("The digest of the samples' last week, as `newsdesk digest --preview` shows it:\n")
     )
-    ranked = sorted(stories, key=lambda s: (len(s.sources), s.published), reverse=True)
-    console.print(_story_table(ranked[:limit], title="Top stories (most outlets first)"))
+    print_digest(composed.digest, "terminal")
+    _report_summaries(composed)
     console.print(f"Archive: {db_path.resolve()}")
 
 
@@ -389,6 +412,115 @@ def retag(app: AppContext) -> None:
     Console().print(f"Retagged {seen} items in {elapsed:.2f} s: {changed} changed their tags.")
 
 
+# --- digest ----------------------------------------------------------------------------------
+
+FORMATS = ("slack", "discord", "markdown", "terminal")
+
+
+@main.command()
+@click.option(
+    "--preview",
+    is_flag=True,
+    help="Print the digest; nothing is posted or recorded (the only mode of this command).",
+)
+@click.option("--subscription", "subscription_name", help="Which subscription (default: first).")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(FORMATS),
+    help="Render as this platform would get it (default: the subscription's platform).",
+)
+@click.option("--since", help="Period start: 7d, 2w, 2026-11-16 (default: since the last one).")
+@click.option("--until", help="Period end, exclusive (default: now).")
+@click.option("--no-llm", is_flag=True, help="Extractive summaries only, whatever the config says.")
+@pass_app
+def digest(
+    app: AppContext,
+    preview: bool,
+    subscription_name: str | None,
+    output_format: str | None,
+    since: str | None,
+    until: str | None,
+    no_llm: bool,
+) -> None:
+    """Show the digest a subscription would get now: Slack and Discord as their JSON payloads,
+    or Markdown, or a terminal rendering.
+
+    newsdesk digest --preview --subscription ai-talent --format slack --since 2026-11-16
+    """
+    from newsdesk.digest.compose import compose_digest, find_subscription
+
+    now = datetime.now(UTC)
+    try:
+        start = parse_moment("--since", since, now) if since else None
+        end = parse_moment("--until", until, now) if until else None
+    except QueryError as exc:
+        raise click.BadParameter(str(exc)) from None
+    if start and end and start >= end:
+        raise click.BadParameter("--since must be before --until")
+    subscriptions = app.subscriptions
+    try:
+        subscription = find_subscription(subscriptions, subscription_name)
+    except LookupError as exc:
+        raise click.BadParameter(str(exc), param_hint="--subscription") from None
+    if no_llm:
+        subscription = dataclasses.replace(subscription, llm_summaries=False)
+    with app.open_store() as store:
+        composed = asyncio.run(
+            compose_digest(
+                store,
+                app.settings,
+                app.pipeline.taxonomy,
+                subscription,
+                now=now,
+                start=start,
+                end=end,
+            )
+        )
+    print_digest(composed.digest, output_format or subscription.platform)
+    _report_summaries(composed)
+
+
+def print_digest(digest: Digest, output_format: str) -> None:
+    """Print a rendered digest: JSON payloads for chat platforms, text otherwise."""
+    if output_format == "slack":
+        from newsdesk.digest.render_slack import render_slack
+
+        click.echo(json.dumps(render_slack(digest), ensure_ascii=False, indent=2))
+    elif output_format == "discord":
+        from newsdesk.digest.render_discord import render_discord
+
+        click.echo(json.dumps(render_discord(digest), ensure_ascii=False, indent=2))
+    elif output_format == "markdown":
+        from newsdesk.digest.render_markdown import render_markdown
+
+        click.echo(render_markdown(digest))
+    else:
+        from newsdesk.digest.render_terminal import render_terminal
+
+        Console().print(render_terminal(digest))
+
+
+def _report_summaries(composed: ComposedDigest) -> None:
+    """How the summaries were made, on stderr so that piped payloads stay clean JSON."""
+    report = composed.summaries
+    parts = [f"{report.llm_summaries} by {composed.llm}"] if report.llm_summaries else []
+    if report.llm_summaries:
+        parts[0] += f" ({report.cached} cached, {report.llm_calls} calls,"
+        parts[0] += f" {report.input_tokens:,} input tokens)"
+    elif report.llm_calls:
+        parts.append(f"{report.llm_calls} LLM calls")
+    if report.extractive:
+        why = []
+        if report.over_budget:
+            why.append(f"{report.over_budget} over the budget")
+        if report.failed:
+            why.append(f"{report.failed} failed")
+        parts.append(f"{report.extractive} extractive" + (f" ({', '.join(why)})" if why else ""))
+    if parts:
+        Console(stderr=True).print(Text("Summaries: " + "; ".join(parts), style="dim"))
+
+
 # --- check-config ------------------------------------------------------------------------------
 
 
@@ -397,10 +529,14 @@ def retag(app: AppContext) -> None:
 @pass_app
 def check_config(app: AppContext, path: str | None) -> None:
     """Validate a config file and say what it sets up; exit 1 with every problem if invalid."""
+    from newsdesk.digest.compose import subscriptions_from_settings
+
     target = find_config(path or app.config_path)
     try:
         settings = load_settings(target)
-    except ConfigError as exc:
+        taxonomy = Pipeline.from_settings(settings).taxonomy
+        subscriptions = subscriptions_from_settings(settings, taxonomy, source=str(target))
+    except ConfigError as exc:  # the taxonomy's errors are ConfigErrors too
         raise click.ClickException(str(exc)) from None
     if target is None:
         click.echo("No config file found; using the built-in defaults.")
@@ -414,6 +550,22 @@ def check_config(app: AppContext, path: str | None) -> None:
     )
     if settings.fetch.allow_private_networks:
         click.echo("  warning: fetch.allow_private_networks is on: feeds may reach local addresses")
+    click.echo(f"  taxonomy: {taxonomy.source}, {len(taxonomy.tags)} tags")
+    for sub in subscriptions:
+        where = f"{sub.platform} {sub.channel}".strip()
+        tags = f", tags {' '.join(sub.include_tags)}" if sub.include_tags else ""
+        tags += f", not {' '.join(sub.exclude_tags)}" if sub.exclude_tags else ""
+        click.echo(f"  subscription {sub.name}: {where}{tags}, in {sub.language}")
+    llm = settings.summarizer
+    if llm.provider == "none":
+        click.echo("  summaries: extractive (no [summarizer] provider)")
+    else:
+        click.echo(f"  summaries: {llm.model} at {llm.base_url}")
+        if llm.api_key_env and llm.api_key() is None:
+            click.echo(
+                f"  warning: summarizer.api_key_env names {llm.api_key_env}, which is not set:"
+                " summaries will be extractive"
+            )
 
 
 # --- helpers -----------------------------------------------------------------------------------
@@ -463,22 +615,6 @@ def _outcome_table(outcomes: Sequence[PollOutcome], title: str) -> Table:
             str(outcome.counts.unchanged),
             _when(outcome.next_poll_at),
         )
-    return table
-
-
-def _story_table(stories: Sequence[Story], title: str) -> Table:
-    table = Table(title=title, show_lines=True)
-    table.add_column("date", no_wrap=True)
-    table.add_column("story", ratio=3)
-    table.add_column("sources", ratio=1)
-    for story in stories:
-        body = Text(story.title, style="bold")
-        if story.summary:
-            summary = story.summary if len(story.summary) <= 160 else story.summary[:159] + "…"
-            body.append(f"\n{summary}")
-        if story.url:
-            body.append(f"\n{story.url}", style="dim")
-        table.add_row(story.published.strftime("%Y-%m-%d"), body, _sources_and_tags(story))
     return table
 
 

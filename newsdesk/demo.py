@@ -1,4 +1,5 @@
-"""`newsdesk demo`: the whole ingest pipeline on the bundled sample feeds, with no network.
+"""`newsdesk demo`: the whole pipeline on the bundled sample feeds, with no network: ingest,
+then the digest of the samples' last week.
 
 The samples are served over HTTP from 127.0.0.1 by a throwaway server, so the demo exercises the
 real fetcher (conditional GET included), parser and store, exactly as a real poll would.
@@ -12,15 +13,18 @@ import tomllib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
-from newsdesk.config import FetchSettings
+from newsdesk.config import FetchSettings, Settings
+from newsdesk.digest.compose import DEFAULT_SUBSCRIPTION, ComposedDigest, compose_digest
 from newsdesk.feeds.fetch import Fetcher
-from newsdesk.feeds.poller import PollOutcome, poll_feeds
+from newsdesk.feeds.poller import Pipeline, PollOutcome, poll_feeds
+from newsdesk.models import Subscription
 from newsdesk.store import Store
 
 SAMPLES = resources.files("newsdesk") / "samples"
@@ -42,13 +46,39 @@ class DemoRun:
     bodies_downloaded_again: int
 
 
+def _manifest() -> dict[str, Any]:
+    return tomllib.loads((SAMPLES / "samples.toml").read_text(encoding="utf-8"))
+
+
 def sample_feeds() -> list[SampleFeed]:
     """The bundled feeds, as listed in samples/samples.toml."""
-    manifest = tomllib.loads((SAMPLES / "samples.toml").read_text(encoding="utf-8"))
     return [
         SampleFeed(file=f["file"], title=f["title"], tags=tuple(f.get("tags", [])))
-        for f in manifest["feeds"]
+        for f in _manifest()["feeds"]
     ]
+
+
+def sample_week() -> tuple[datetime, datetime]:
+    """The period of the demo's digest: the samples' last week, whatever today's date is."""
+    end = _manifest()["digest_week_ending"]
+    return end - timedelta(days=7), end
+
+
+async def demo_digest(
+    store: Store, settings: Settings, max_stories: int | None = None
+) -> ComposedDigest:
+    """The digest of the samples' last week for the default subscription (everything), with
+    the config's digest and summarizer settings: extractive unless an LLM is set up."""
+    taxonomy = Pipeline.default().taxonomy
+    subscription = Subscription(
+        name=DEFAULT_SUBSCRIPTION,
+        max_stories=max_stories or settings.digest.max_stories,
+        max_per_section=settings.digest.max_per_section,
+    )
+    start, end = sample_week()
+    return await compose_digest(
+        store, settings, taxonomy, subscription, now=end, start=start, end=end
+    )
 
 
 class _QuietHandler(SimpleHTTPRequestHandler):

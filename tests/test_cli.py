@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -46,7 +48,7 @@ def test_demo_merges_cross_feed_duplicates_and_shows_them_once(tmp_path):
     result = CliRunner(env={"COLUMNS": "200"}).invoke(main, ["demo", "--db", str(db)])
     assert result.exit_code == 0, result.output
     assert "7 of 7 feeds answered 304 Not Modified, 0 bodies downloaded again" in result.output
-    assert "also in:" in result.output
+    assert "Also in:" in result.output
     with Store.open(db) as store:
         counts = store.counts()
         stories = store.recent_stories(limit=1000)
@@ -220,3 +222,156 @@ def test_search_tags_and_retag_commands_on_the_demo_archive(tmp_path):
 
     retagged = runner.invoke(main, ["--db", str(db), "retag"]).output
     assert "Retagged 70 items" in retagged and "0 changed" in retagged
+
+
+# --- digest ------------------------------------------------------------------------------------
+
+SAMPLE_WEEK = ["--since", "2026-11-16", "--until", "2026-11-23"]
+
+
+@pytest.fixture(scope="module")
+def demo_archive(tmp_path_factory) -> Path:
+    """The demo's archive, built once; tests copy it."""
+    db = tmp_path_factory.mktemp("demo") / "demo.sqlite"
+    result = CliRunner().invoke(main, ["demo", "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    return db
+
+
+@pytest.fixture
+def archive(demo_archive: Path, tmp_path: Path) -> Path:
+    copy = tmp_path / "archive.sqlite"
+    shutil.copy(demo_archive, copy)
+    return copy
+
+
+def digest_cli(archive: Path, *args: str, config: str = "", tmp_path: Path | None = None):
+    """`newsdesk --db ARCHIVE [--config …] digest --preview ARGS` with stdout and stderr apart."""
+    options = ["--db", str(archive)]
+    if config:
+        path = archive.with_name("newsdesk.toml")
+        path.write_text(config, encoding="utf-8")
+        options += ["--config", str(path)]
+    return CliRunner(env={"COLUMNS": "200"}).invoke(main, [*options, "digest", "--preview", *args])
+
+
+def test_demo_ends_with_a_sectioned_digest_with_trends_and_summaries(tmp_path):
+    result = CliRunner(env={"COLUMNS": "200"}).invoke(
+        main, ["demo", "--db", str(tmp_path / "d.sqlite")]
+    )
+    assert result.exit_code == 0, result.output
+    digest = result.stdout.split("as `newsdesk digest --preview` shows it:")[1]
+    assert "AI industry digest" in digest and "16–22 Nov 2026 · 20 of 23 stories" in digest
+    assert "🐋 DeepSeek  ▁▁▁▁▁█▅▅ +0%" in digest
+    assert "🧑‍💼 Talent & hiring" in digest and "💰 Funding & deals" in digest
+    # The aggregator's link has no text of its own; the summary comes from another outlet.
+    hbm = digest.split("US adds HBM memory stacks")[1].split("•")[0]
+    assert "Washington now controls the memory" in hbm and "Also in: Frontier Signals" in hbm
+    assert "Summaries: 20 extractive" in result.stderr
+
+
+def test_digest_preview_prints_slack_payloads_as_json(archive):
+    result = digest_cli(archive, "--format", "slack", *SAMPLE_WEEK)
+    assert result.exit_code == 0, result.output
+    payloads = json.loads(result.stdout)
+    blocks = payloads[0]["blocks"]
+    assert blocks[0] == {
+        "type": "header",
+        "text": {"type": "plain_text", "text": "AI industry digest", "emoji": True},
+    }
+    assert "16–22 Nov 2026" in blocks[1]["elements"][0]["text"]
+    text = json.dumps(payloads, ensure_ascii=False)
+    assert "<https://techpress.example/ai/2026/11/20/meta-ai-hiring-freeze|" in text
+    assert all(len(p["blocks"]) <= 50 for p in payloads)
+
+
+def test_digest_preview_prints_discord_payloads_that_mention_no_one(archive):
+    result = digest_cli(archive, "--format", "discord", *SAMPLE_WEEK)
+    payloads = json.loads(result.stdout)
+    assert all(p["allowed_mentions"] == {"parse": []} for p in payloads)
+    titles = [embed["title"] for p in payloads for embed in p["embeds"]]
+    assert titles[:3] == [
+        "AI industry digest",
+        "🐋 DeepSeek  ▁▁▁▁▁█▅▅ +0%",
+        "🧑‍💼 Talent & hiring  ▁▁▁▁▁▇▆█ +67%",
+    ]
+
+
+def test_digest_preview_as_markdown(archive):
+    result = digest_cli(archive, "--format", "markdown", *SAMPLE_WEEK)
+    assert result.stdout.startswith("# AI industry digest\n")
+    assert "\n## 💰 Funding \\& deals" in result.stdout  # `&` escaped for Markdown
+
+
+def test_a_subscription_gets_only_its_tags_in_its_platform_format(archive):
+    config = (
+        '[[subscriptions]]\nname = "everything"\n'
+        '[[subscriptions]]\nname = "hiring"\nplatform = "markdown"\n'
+        'include_tags = ["talent"]\nmax_per_section = 3\n'
+    )
+    result = digest_cli(archive, "--subscription", "hiring", *SAMPLE_WEEK, config=config)
+    assert result.exit_code == 0, result.output
+    sections = [line for line in result.stdout.splitlines() if line.startswith("## ")]
+    assert sections == ["## 🧑‍💼 Talent \\& hiring ▁▁▁▁▁▇▆█ +67%"]
+    assert "3 of 6 stories" in result.stdout and "…and 3 more" in result.stdout
+
+
+def test_a_period_without_news_is_a_quiet_week(archive):
+    result = digest_cli(archive, "--since", "2026-10-01", "--until", "2026-10-08")
+    assert result.exit_code == 0, result.output
+    assert "A quiet week: no new stories between 1 and 7 Oct 2026." in result.stdout
+
+
+def test_bad_digest_arguments_say_what_is_accepted(archive):
+    unknown = digest_cli(archive, "--subscription", "nope")
+    assert unknown.exit_code == 2 and "no subscription named 'nope'" in unknown.output
+    backwards = digest_cli(archive, "--since", "2026-11-20", "--until", "2026-11-10")
+    assert backwards.exit_code == 2 and "--since must be before --until" in backwards.output
+    garbled = digest_cli(archive, "--since", "last tuesday")
+    assert garbled.exit_code == 2 and "2026-01-01" in garbled.output
+
+
+def test_a_subscription_filter_naming_an_unknown_tag_is_a_config_error(archive):
+    config = '[[subscriptions]]\nname = "typo"\ninclude_tags = ["talnet"]\n'
+    result = digest_cli(archive, config=config)
+    assert result.exit_code == 1
+    assert "subscriptions[0].include_tags[0]: unknown tag 'talnet'" in result.output
+    check = CliRunner().invoke(main, ["check-config", str(archive.with_name("newsdesk.toml"))])
+    assert check.exit_code == 1 and "unknown tag 'talnet'" in check.output
+
+
+def test_with_an_llm_configured_the_same_digest_carries_llm_summaries_once(archive, llm_server):
+    config = (
+        f'[summarizer]\nprovider = "openai-compatible"\nbase_url = "{llm_server.base_url}"\n'
+        'model = "local-test"\napi_key_env = ""\n'
+    )
+    first = digest_cli(archive, "--format", "markdown", *SAMPLE_WEEK, config=config)
+    assert first.exit_code == 0, first.output
+    assert "Summary: Meta freezes hiring in its AI division after reorganisation" in first.stdout
+    assert "**Why it matters:** It matters: Meta freezes hiring" in first.stdout
+    assert llm_server.calls == 20
+    assert "20 by local-test" in first.stderr and "20 calls" in first.stderr
+
+    second = digest_cli(archive, "--format", "markdown", *SAMPLE_WEEK, config=config)
+    assert second.stdout == first.stdout
+    assert llm_server.calls == 20
+    assert "20 cached, 0 calls" in second.stderr
+
+    plain = digest_cli(archive, "--format", "markdown", "--no-llm", *SAMPLE_WEEK, config=config)
+    assert "Summary: Meta" not in plain.stdout and llm_server.calls == 20
+
+
+def test_the_demo_uses_the_configured_llm(tmp_path, llm_server):
+    config = tmp_path / "llm.toml"
+    config.write_text(
+        f'[summarizer]\nprovider = "openai-compatible"\nbase_url = "{llm_server.base_url}"\n'
+        'api_key_env = ""\nintro = true\n',
+        encoding="utf-8",
+    )
+    result = CliRunner(env={"COLUMNS": "200"}).invoke(
+        main, ["--config", str(config), "demo", "--db", str(tmp_path / "d.sqlite")]
+    )
+    assert result.exit_code == 0, result.output
+    assert "Summary: Meta freezes hiring" in result.stdout
+    assert "This week brought 20 stories" in result.stdout
+    assert llm_server.calls == 21
