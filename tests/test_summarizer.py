@@ -7,6 +7,7 @@ call for a digest built twice, and a budget that stops spending.
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import timedelta
 
@@ -251,3 +252,31 @@ async def test_the_api_key_reaches_the_server_but_never_the_logs_or_the_database
     assert secret not in caplog.text
     dump = "\n".join(archive.db.conn.iterdump())
     assert secret not in dump
+
+
+async def test_a_model_answer_cannot_mention_anyone_or_add_a_link_to_the_digest(
+    archive, llm_server
+):
+    from newsdesk.digest.render_discord import render_discord
+    from newsdesk.digest.render_slack import render_slack
+
+    injected = {
+        "summary": "<!channel> @everyone see [this](https://evil.example/a) or "
+        "<https://evil.example/b|here> and <@U024BE7LH> <@&123456789012345678>",
+        "why_it_matters": "<b>Click</b> https://evil.example/c @here",
+    }
+    llm_server.script(Reply(content=injected))
+    composed = await compose(archive, llm_settings(llm_server, concurrency=1))
+    [entry] = [e for e in composed.digest.stories if "see this" in e.summary.text]
+    assert "evil.example" not in entry.summary.text + entry.summary.why
+    assert "<b>" not in entry.summary.why
+
+    slack = json.dumps(render_slack(composed.digest), ensure_ascii=False)
+    assert "evil.example" not in slack
+    for mention in ("<!channel>", "<!here>", "<@U024BE7LH>", "@everyone", "@here"):
+        assert mention not in slack
+    discord = render_discord(composed.digest)
+    text = json.dumps(discord, ensure_ascii=False)
+    assert "evil.example" not in text and "@everyone" not in text and "@here" not in text
+    assert "<@&123456789012345678>" not in text
+    assert all(payload["allowed_mentions"] == {"parse": []} for payload in discord)
