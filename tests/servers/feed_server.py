@@ -28,63 +28,26 @@ Behaviour worth knowing when writing tests:
 
 from __future__ import annotations
 
-import contextlib
 import gzip as gzip_module
 import hashlib
 import pathlib
-import socket
-import socketserver
-import sys
-import threading
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+
+from tests.servers.loopback import DISCONNECTS, Headers, LoopbackHandler, LoopbackServer
 
 __all__ = ["FeedServer", "Headers", "Request", "feed_server"]
 
 RSS_CONTENT_TYPE = "application/rss+xml; charset=utf-8"
 
-# Errors that only mean the client went away; a fetcher that gives up early must not look like a
-# server bug.
-_DISCONNECTS = (BrokenPipeError, ConnectionResetError, ConnectionAbortedError, TimeoutError)
-
 # Statuses that never carry a body, so they must not declare a Content-Length either.
 _BODYLESS = frozenset({204, 304})
-
-
-class Headers(dict[str, str]):
-    """A plain dict of request headers that also answers to any capitalisation of a name.
-
-    Keys are stored lowercased so the dict compares and prints predictably; repeated headers are
-    joined with ", " as RFC 9110 allows.
-    """
-
-    def __init__(self, items: Iterable[tuple[str, str]] = ()) -> None:
-        super().__init__()
-        for name, value in items:
-            key = name.lower()
-            self[key] = f"{super().__getitem__(key)}, {value}" if key in self else value
-
-    def __getitem__(self, key: str) -> str:
-        return super().__getitem__(key.lower())
-
-    def __setitem__(self, key: str, value: str) -> None:
-        super().__setitem__(key.lower(), value)
-
-    def __delitem__(self, key: str) -> None:
-        super().__delitem__(key.lower())
-
-    def __contains__(self, key: object) -> bool:
-        return isinstance(key, str) and super().__contains__(key.lower())
-
-    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
-        return super().get(key.lower(), default)
 
 
 @dataclass
@@ -223,51 +186,9 @@ def _split(body: bytes, chunk_size: int) -> Iterator[bytes]:
         yield body[start : start + chunk_size]
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 128
-
-    def __init__(self, owner: FeedServer) -> None:
-        self.owner = owner
-        super().__init__(("127.0.0.1", 0), _Handler)
-
-    def server_bind(self) -> None:
-        # HTTPServer.server_bind does a reverse DNS lookup, which can stall on odd CI hosts.
-        socketserver.TCPServer.server_bind(self)
-        self.server_name = "127.0.0.1"
-        self.server_port = self.server_address[1]
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        # Disconnects are the client's business; anything else is a bug in this module and is
-        # kept for the fixture to report instead of being printed over the test output.
-        error = sys.exc_info()[1]
-        if isinstance(error, _DISCONNECTS) or self.owner._stopping.is_set():
-            return
-        if error is not None:
-            self.owner.errors.append(error)
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class _Handler(LoopbackHandler):
     server_version = "newsdesk-feed-server/1.0"
-    timeout = 10  # bounds a handler stuck on a client that neither reads nor closes
-    server: _Server
-
-    def setup(self) -> None:
-        super().setup()
-        self.server.owner._track(self.connection, add=True)
-
-    def finish(self) -> None:
-        try:
-            super().finish()
-        finally:
-            self.server.owner._track(self.connection, add=False)
-
-    def version_string(self) -> str:
-        return self.server_version
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass  # keeps pytest output clean; the request log is FeedServer.requests
+    owner: FeedServer
 
     def do_GET(self) -> None:
         self._respond(send_body=True)
@@ -276,14 +197,14 @@ class _Handler(BaseHTTPRequestHandler):
         self._respond(send_body=False)
 
     def _respond(self, *, send_body: bool) -> None:
-        owner = self.server.owner
+        owner = self.owner
         record = Request(self.command, self.path, Headers(self.headers.items()))
         owner._log(record)
         self._discard_request_body()
         route = owner._route(_route_path(self.path))
         try:
             self._answer(route, record, send_body=send_body)
-        except _DISCONNECTS:
+        except DISCONNECTS:
             self.close_connection = True
 
     def _discard_request_body(self) -> None:
@@ -295,7 +216,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _answer(self, route: _Route | None, record: Request, *, send_body: bool) -> None:
         if route is None:
             route = _Route("static", status=404, body=b"404 Not Found\n", content_type="text/plain")
-        if route.delay and self.server.owner._stopping.wait(route.delay):
+        if route.delay and self.owner._stopping.wait(route.delay):
             self.close_connection = True
             return
 
@@ -360,7 +281,7 @@ class _Handler(BaseHTTPRequestHandler):
         return False
 
     def _write_body(self, chunks: Iterable[bytes], *, chunked: bool, chunk_delay: float) -> None:
-        stopping = self.server.owner._stopping
+        stopping = self.owner._stopping
         for chunk in chunks:
             # Checked before every chunk so stop() never waits on a slow or endless body.
             if stopping.wait(chunk_delay) if chunk_delay else stopping.is_set():
@@ -374,71 +295,26 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(b"0\r\n\r\n")
 
 
-class FeedServer:
+class FeedServer(LoopbackServer):
     """A feed host on 127.0.0.1 that a test scripts route by route.
 
     Use as ``with FeedServer() as server:`` or call :meth:`start` and :meth:`stop`. Each
-    instance listens on its own free port, so tests can run side by side.
+    instance listens on its own free port, so tests can run side by side. :meth:`stop` cuts off
+    slow and endless bodies mid-stream.
     """
 
+    handler_class = _Handler
+    request_queue_size = 128
+
     def __init__(self) -> None:
+        super().__init__()
         self.requests: list[Request] = []
-        self.errors: list[BaseException] = []  # unexpected exceptions inside request handlers
         self._routes: dict[str, _Route] = {}
-        self._lock = threading.Lock()
-        self._stopping = threading.Event()
-        self._connections: dict[socket.socket, threading.Thread] = {}
-        self._httpd: _Server | None = None
-        self._thread: threading.Thread | None = None
-
-    # -- lifecycle ---------------------------------------------------------------------------
-
-    def start(self) -> FeedServer:
-        """Bind a free port and serve from a daemon thread; returns self for chaining."""
-        if self._httpd is not None or self._stopping.is_set():
-            raise RuntimeError("a FeedServer can be started only once")
-        self._httpd = _Server(self)
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name=f"FeedServer:{self._httpd.server_port}",
-            daemon=True,
-        )
-        self._thread.start()
-        return self
-
-    def stop(self, timeout: float = 2.0) -> None:
-        """Stop serving, cutting off slow and endless bodies mid-stream; safe to call twice."""
-        self._stopping.set()
-        httpd, self._httpd = self._httpd, None
-        if httpd is None:
-            return
-        httpd.shutdown()
-        with self._lock:
-            connections = dict(self._connections)
-        # Shutting the sockets down (not closing them: their handlers still own them) wakes any
-        # handler blocked writing to a client that stopped reading or waiting for a next request.
-        for sock in connections:
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-        httpd.server_close()
-        deadline = time.monotonic() + timeout
-        for thread in [self._thread, *connections.values()]:
-            if thread is not None and thread is not threading.current_thread():
-                thread.join(max(0.0, deadline - time.monotonic()))
-
-    def __enter__(self) -> FeedServer:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
 
     @property
     def base_url(self) -> str:
         """``http://127.0.0.1:PORT``; only known once started, because the port is picked then."""
-        if self._httpd is None:
-            raise RuntimeError("FeedServer is not running")
-        return f"http://127.0.0.1:{self._httpd.server_port}"
+        return self.origin
 
     def url(self, path: str) -> str:
         """An absolute URL for ``path``, which must start with "/" (a query string is fine)."""
@@ -590,11 +466,6 @@ class FeedServer:
         with self._lock:
             self.requests.clear()
 
-    def open_connections(self) -> int:
-        """Client connections currently held open, to check a fetcher closes what it abandons."""
-        with self._lock:
-            return len(self._connections)
-
     # -- internals used by the handler -------------------------------------------------------
 
     def _matching(self, path: str) -> list[Request]:
@@ -617,17 +488,6 @@ class FeedServer:
     def _log(self, request: Request) -> None:
         with self._lock:
             self.requests.append(request)
-
-    def _track(self, sock: socket.socket, *, add: bool) -> None:
-        with self._lock:
-            if add:
-                self._connections[sock] = threading.current_thread()
-            else:
-                self._connections.pop(sock, None)
-        if add and self._stopping.is_set():
-            # Accepted in the instant before stop(): hang up rather than outlive the server.
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
 
 
 @pytest.fixture

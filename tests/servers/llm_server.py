@@ -2,7 +2,8 @@
 
 A mocked transport would only test our assumptions about HTTP; retries, Retry-After, timeouts,
 bounded concurrency and the headers actually sent are proven against a socket. Like the feed
-server it is standard library only: a ``ThreadingHTTPServer`` on 127.0.0.1 in a daemon thread.
+server it is standard library only: a :class:`~tests.servers.loopback.LoopbackServer` on
+127.0.0.1 in a daemon thread.
 
 Usage::
 
@@ -30,28 +31,21 @@ Behaviour worth knowing when writing tests:
 
 from __future__ import annotations
 
-import contextlib
 import json
-import socket
-import socketserver
-import sys
-import threading
 import time
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 
-from tests.servers.feed_server import Headers
+from tests.servers.loopback import DISCONNECTS, Headers, LoopbackHandler, LoopbackServer
 
 __all__ = ["Delay", "LLMRequest", "LLMServer", "RawBody", "Reply", "Status", "llm_server"]
 
 COMPLETIONS_PATH = "/v1/chat/completions"
-_DISCONNECTS = (BrokenPipeError, ConnectionResetError, ConnectionAbortedError, TimeoutError)
 
 
 @dataclass(frozen=True)
@@ -143,55 +137,15 @@ def _tokens(text: str) -> int:
     return max(1, len(text) // 4)
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 64
-
-    def __init__(self, owner: LLMServer) -> None:
-        self.owner = owner
-        super().__init__(("127.0.0.1", 0), _Handler)
-
-    def server_bind(self) -> None:
-        # HTTPServer.server_bind does a reverse DNS lookup, which can stall on odd CI hosts.
-        socketserver.TCPServer.server_bind(self)
-        self.server_name = "127.0.0.1"
-        self.server_port = self.server_address[1]
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        error = sys.exc_info()[1]
-        if isinstance(error, _DISCONNECTS) or self.owner._stopping.is_set():
-            return
-        if error is not None:
-            self.owner.errors.append(error)
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class _Handler(LoopbackHandler):
     server_version = "newsdesk-llm-server/1.0"
-    timeout = 10
-    server: _Server
-
-    def setup(self) -> None:
-        super().setup()
-        self.server.owner._track(self.connection, add=True)
-
-    def finish(self) -> None:
-        try:
-            super().finish()
-        finally:
-            self.server.owner._track(self.connection, add=False)
-
-    def version_string(self) -> str:
-        return self.server_version
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass  # the request log is LLMServer.requests
+    owner: LLMServer
 
     def do_GET(self) -> None:
         self._send(405, {"error": {"message": "use POST", "type": "invalid_request_error"}})
 
     def do_POST(self) -> None:
-        owner = self.server.owner
+        owner = self.owner
         length = self.headers.get("Content-Length", "")
         raw = self.rfile.read(int(length)) if length.isdigit() else b""
         try:
@@ -202,13 +156,13 @@ class _Handler(BaseHTTPRequestHandler):
         owner._arrive(record)
         try:
             self._answer(record)
-        except _DISCONNECTS:
+        except DISCONNECTS:
             self.close_connection = True
         finally:
             owner._leave()
 
     def _answer(self, record: LLMRequest) -> None:
-        owner = self.server.owner
+        owner = self.owner
         if self.path != COMPLETIONS_PATH:
             self._send(404, {"error": {"message": f"no route {self.path}", "code": 404}})
             return
@@ -252,7 +206,7 @@ class _Handler(BaseHTTPRequestHandler):
             usage = {"prompt_tokens": prompt, "completion_tokens": _tokens(content)}
             usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
         answer: dict[str, Any] = {
-            "id": f"chatcmpl-{self.server.owner.calls}",
+            "id": f"chatcmpl-{self.owner.calls}",
             "object": "chat.completion",
             "created": int(time.time()),
             "model": record.payload.get("model", "") if isinstance(record.payload, dict) else "",
@@ -292,69 +246,28 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
 
-class LLMServer:
+class LLMServer(LoopbackServer):
     """An OpenAI-compatible endpoint on 127.0.0.1 that a test scripts call by call.
 
     Use as ``with LLMServer() as server:`` or call :meth:`start` and :meth:`stop`; each instance
-    listens on its own free port.
+    listens on its own free port. :meth:`stop` wakes handlers asleep in a Delay.
     """
 
+    handler_class = _Handler
+    request_queue_size = 64
+
     def __init__(self) -> None:
+        super().__init__()
         self.requests: list[LLMRequest] = []
-        self.errors: list[BaseException] = []  # unexpected exceptions inside request handlers
         self.require_key: str | None = None
         self.max_in_flight = 0
         self._in_flight = 0
         self._queue: deque[Behaviour] = deque()
-        self._lock = threading.Lock()
-        self._stopping = threading.Event()
-        self._connections: dict[socket.socket, threading.Thread] = {}
-        self._httpd: _Server | None = None
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> LLMServer:
-        if self._httpd is not None or self._stopping.is_set():
-            raise RuntimeError("an LLMServer can be started only once")
-        self._httpd = _Server(self)
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name=f"LLMServer:{self._httpd.server_port}",
-            daemon=True,
-        )
-        self._thread.start()
-        return self
-
-    def stop(self, timeout: float = 2.0) -> None:
-        """Stop serving, waking handlers asleep in a Delay; safe to call twice."""
-        self._stopping.set()
-        httpd, self._httpd = self._httpd, None
-        if httpd is None:
-            return
-        httpd.shutdown()
-        with self._lock:
-            connections = dict(self._connections)
-        for sock in connections:  # wakes handlers waiting on a kept-alive connection
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-        httpd.server_close()
-        deadline = time.monotonic() + timeout
-        for thread in [self._thread, *connections.values()]:
-            if thread is not None and thread is not threading.current_thread():
-                thread.join(max(0.0, deadline - time.monotonic()))
-
-    def __enter__(self) -> LLMServer:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
 
     @property
     def base_url(self) -> str:
         """``http://127.0.0.1:PORT/v1``, as an OpenAI-compatible client is configured."""
-        if self._httpd is None:
-            raise RuntimeError("LLMServer is not running")
-        return f"http://127.0.0.1:{self._httpd.server_port}/v1"
+        return self.origin + "/v1"
 
     def script(self, *behaviours: Behaviour) -> None:
         """Queue answers for the next requests, one each, after any already queued."""
@@ -387,16 +300,6 @@ class LLMServer:
     def _leave(self) -> None:
         with self._lock:
             self._in_flight -= 1
-
-    def _track(self, sock: socket.socket, *, add: bool) -> None:
-        with self._lock:
-            if add:
-                self._connections[sock] = threading.current_thread()
-            else:
-                self._connections.pop(sock, None)
-        if add and self._stopping.is_set():
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
 
 
 @pytest.fixture
