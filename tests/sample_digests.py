@@ -212,6 +212,15 @@ def quiet_week() -> Digest:
     return digest((), matched=0, include_tags=("talent", "funding"))
 
 
+# Every kind of week, by name: the renderer tests run each payload check on all of them.
+WEEKS = {
+    "normal": normal_week,
+    "long": long_week,
+    "hostile": hostile_week,
+    "quiet": quiet_week,
+}
+
+
 def story_urls(d: Digest) -> set[str]:
     return {entry.story.url for entry in d.stories if entry.story.url}
 

@@ -13,6 +13,7 @@ from discord.utils import escape_mentions
 from newsdesk.digest.render_discord import escape, render_discord, size
 from newsdesk.models import DigestSection
 from tests.sample_digests import (
+    WEEKS,
     digest,
     hostile_week,
     load_limits,
@@ -24,12 +25,6 @@ from tests.sample_digests import (
     story_urls,
 )
 
-DIGESTS = {
-    "normal": normal_week,
-    "long": long_week,
-    "hostile": hostile_week,
-    "quiet": quiet_week,
-}
 # A masked link's target: after a `]` that is not escaped.
 MASKED_LINK = re.compile(r"(?<!\\)\]\(([^()\s]*)\)")
 BARE_URL = re.compile(r"(?i)://|www\.")  # what any auto-linker needs
@@ -40,9 +35,9 @@ def limits() -> dict:
     return load_limits()
 
 
-@pytest.fixture(scope="module", params=list(DIGESTS))
+@pytest.fixture(scope="module", params=list(WEEKS))
 def rendered(request):
-    digest = DIGESTS[request.param]()
+    digest = WEEKS[request.param]()
     return digest, render_discord(digest)
 
 

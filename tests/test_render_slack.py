@@ -12,6 +12,7 @@ from slack_sdk.models.blocks import Block
 from newsdesk.digest.render_slack import escape, render_slack
 from newsdesk.digest.text import WORD_JOINER
 from tests.sample_digests import (
+    WEEKS,
     hostile_week,
     load_limits,
     long_week,
@@ -21,12 +22,6 @@ from tests.sample_digests import (
     story_urls,
 )
 
-DIGESTS = {
-    "normal": normal_week,
-    "long": long_week,
-    "hostile": hostile_week,
-    "quiet": quiet_week,
-}
 SLACK_LINK = re.compile(r"<([^<>|]*)\|[^<>]*>")
 BARE_URL = re.compile(r"(?i)://|www\.")  # what any auto-linker needs
 
@@ -36,9 +31,9 @@ def limits() -> dict:
     return load_limits()
 
 
-@pytest.fixture(scope="module", params=list(DIGESTS))
+@pytest.fixture(scope="module", params=list(WEEKS))
 def rendered(request):
-    digest = DIGESTS[request.param]()
+    digest = WEEKS[request.param]()
     return digest, render_slack(digest)
 
 
