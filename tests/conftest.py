@@ -9,8 +9,10 @@ import pytest
 
 from newsdesk.config import FetchSettings
 from newsdesk.store import Store
+from tests.servers.discord_server import discord_server  # noqa: F401 - a fixture
 from tests.servers.feed_server import feed_server  # noqa: F401 - a fixture
 from tests.servers.llm_server import llm_server  # noqa: F401 - a fixture
+from tests.servers.slack_server import slack_server  # noqa: F401 - a fixture
 
 # ../shared sits beside a checkout in CI and on the developers' machines, not in a user's clone.
 SHARED = Path(__file__).resolve().parents[2] / "shared"

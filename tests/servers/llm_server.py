@@ -142,7 +142,7 @@ class _Handler(LoopbackHandler):
     owner: LLMServer
 
     def do_GET(self) -> None:
-        self._send(405, {"error": {"message": "use POST", "type": "invalid_request_error"}})
+        self.send_body(405, {"error": {"message": "use POST", "type": "invalid_request_error"}})
 
     def do_POST(self) -> None:
         owner = self.owner
@@ -164,7 +164,7 @@ class _Handler(LoopbackHandler):
     def _answer(self, record: LLMRequest) -> None:
         owner = self.owner
         if self.path != COMPLETIONS_PATH:
-            self._send(404, {"error": {"message": f"no route {self.path}", "code": 404}})
+            self.send_body(404, {"error": {"message": f"no route {self.path}", "code": 404}})
             return
         if owner.require_key is not None:
             sent = record.headers.get("Authorization", "")
@@ -172,7 +172,7 @@ class _Handler(LoopbackHandler):
                 presented = sent.removeprefix("Bearer ")
                 message = f"Incorrect API key provided: {presented}." if presented else "No key."
                 error = {"message": message, "type": "invalid_request_error", "code": "bad_key"}
-                self._send(401, {"error": error})
+                self.send_body(401, {"error": error})
                 return
         behaviour: Behaviour | None = owner._next()
         while isinstance(behaviour, Delay):
@@ -181,7 +181,7 @@ class _Handler(LoopbackHandler):
                 return
             behaviour = behaviour.then
         if behaviour is None or isinstance(behaviour, Reply):
-            self._send(200, self._completion(behaviour or Reply(), record))
+            self.send_body(200, self._completion(behaviour or Reply(), record))
         elif isinstance(behaviour, Status):
             headers = dict(behaviour.headers)
             if behaviour.retry_after is not None:
@@ -190,9 +190,9 @@ class _Handler(LoopbackHandler):
             if body is None:
                 phrase = HTTPStatus(behaviour.status).phrase
                 body = {"error": {"message": phrase, "type": "server_error", "code": None}}
-            self._send(behaviour.status, body, headers)
+            self.send_body(behaviour.status, body, headers)
         else:
-            self._send(behaviour.status, behaviour.body, content_type=behaviour.content_type)
+            self.send_body(behaviour.status, behaviour.body, content_type=behaviour.content_type)
 
     def _completion(self, reply: Reply, record: LLMRequest) -> dict[str, Any]:
         content = reply.content
@@ -221,29 +221,6 @@ class _Handler(LoopbackHandler):
         if usage is not None:
             answer["usage"] = usage
         return answer
-
-    def _send(
-        self,
-        status: int,
-        body: str | bytes | dict[str, Any],
-        headers: dict[str, str] | None = None,
-        content_type: str | None = None,
-    ) -> None:
-        if isinstance(body, dict):
-            data = json.dumps(body, ensure_ascii=False).encode()
-            content_type = content_type or "application/json"
-        else:
-            data = body.encode() if isinstance(body, str) else body
-            content_type = content_type or "text/plain; charset=utf-8"
-        self.send_response_only(status)
-        self.send_header("Server", self.version_string())
-        self.send_header("Date", self.date_time_string())
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(data)))
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(data)
 
 
 class LLMServer(LoopbackServer):

@@ -32,6 +32,7 @@ Contract for subclasses:
 from __future__ import annotations
 
 import contextlib
+import json
 import socket
 import socketserver
 import sys
@@ -76,6 +77,38 @@ class LoopbackHandler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         pass  # keeps pytest output clean; servers keep their own request log
+
+    def send_body(
+        self,
+        status: int,
+        body: Any,
+        headers: dict[str, str] | None = None,
+        content_type: str | None = None,
+    ) -> None:
+        """Answer in full: a dict or list as JSON, str or bytes as they are, None as no body.
+
+        JSON goes out as exactly ``application/json`` unless ``content_type`` says otherwise
+        (discord.py compares the header to that string); a 204 carries no body headers.
+        """
+        if body is None:
+            data = b""
+        elif isinstance(body, dict | list):
+            data = json.dumps(body, ensure_ascii=False).encode()
+            content_type = content_type or "application/json"
+        else:
+            data = body.encode() if isinstance(body, str) else body
+            content_type = content_type or "text/plain; charset=utf-8"
+        self.send_response_only(status)
+        self.send_header("Server", self.version_string())
+        self.send_header("Date", self.date_time_string())
+        if status != 204:
+            self.send_header("Content-Type", content_type or "application/json")
+            self.send_header("Content-Length", str(len(data)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        if status != 204:
+            self.wfile.write(data)
 
 
 class _HTTPServer(ThreadingHTTPServer):
