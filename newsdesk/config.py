@@ -14,7 +14,14 @@ import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from newsdesk import __version__
 
@@ -145,23 +152,30 @@ class SummarizerSettings(_Section):
     @field_validator("api_key_env")
     @classmethod
     def _env_name(cls, value: str) -> str:
-        if value and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", value):
-            raise ValueError("must be the name of an environment variable, not the key itself")
-        return value
+        return _env_name(value)
 
     def api_key(self) -> str | None:
         """The key from the environment, or None when none is needed or it is not set."""
-        return os.environ.get(self.api_key_env) or None if self.api_key_env else None
+        return _from_env(self.api_key_env)
 
 
 class SubscriptionSettings(_Section):
-    """One [[subscriptions]] table: a channel, its tag filter and its digest options."""
+    """One [[subscriptions]] table: where a digest goes, when, with which stories.
+
+    A digest goes to a Slack or Discord channel (by ID, through the bot), to an incoming
+    webhook (its URL read from the environment variable named by `webhook_env`: a webhook URL
+    is a credential), to a Markdown file (`path`), or to the terminal.
+    """
 
     name: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
-    platform: Literal["slack", "discord", "markdown", "terminal"] = "terminal"
+    platform: Literal["slack", "discord", "markdown", "terminal", "file"] = "terminal"
     channel: str = ""
+    webhook_env: str = ""
+    path: str = ""
     include_tags: list[str] = []
     exclude_tags: list[str] = []
+    schedule: str | None = None  # cron; default [bot].schedule
+    timezone: str | None = None  # IANA; default [bot].timezone
     language: str = "en"
     max_stories: Annotated[int, Field(ge=1, le=200)] | None = None
     max_per_section: Annotated[int, Field(ge=1, le=50)] | None = None
@@ -173,6 +187,39 @@ class SubscriptionSettings(_Section):
         if not re.fullmatch(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})*", value):
             raise ValueError("must be a language code such as en, zh, zh-TW or ja")
         return value
+
+    @field_validator("schedule")
+    @classmethod
+    def _cron(cls, value: str | None) -> str | None:
+        return None if value is None else _checked_schedule(value)
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str | None) -> str | None:
+        return None if value is None else _checked_timezone(value)
+
+    @field_validator("webhook_env")
+    @classmethod
+    def _webhook_env_name(cls, value: str) -> str:
+        return _env_name(value)
+
+    @field_validator("channel")
+    @classmethod
+    def _channel_id(cls, value: str, info: Any) -> str:
+        platform = info.data.get("platform")
+        return check_channel_id(platform, value) if value and platform else value
+
+    @model_validator(mode="after")
+    def _destination(self) -> SubscriptionSettings:
+        if self.platform in ("slack", "discord"):
+            if bool(self.channel) == bool(self.webhook_env):
+                raise ValueError(
+                    f"a {self.platform} subscription needs either `channel` (a channel ID) or"
+                    " `webhook_env` (the environment variable holding an incoming-webhook URL)"
+                )
+        elif self.platform == "file" and not self.path:
+            raise ValueError("a file subscription needs `path`, the Markdown file to append to")
+        return self
 
 
 class FeedSettings(_Section):
@@ -192,6 +239,73 @@ class FeedSettings(_Section):
         return value.strip()
 
 
+class BotSettings(_Section):
+    """[bot]: how `newsdesk run` schedules, polls and delivers."""
+
+    # The default schedule and zone of subscriptions that set none (also those made in chat).
+    schedule: str = "0 9 * * mon"
+    timezone: str = "UTC"
+    # A digest missed while the bot was down is still sent if it is back within this many hours.
+    catch_up_hours: Annotated[int, Field(ge=0, le=24 * 14)] = 24
+    poll_seconds: Annotated[int, Field(ge=5, le=3600)] = 60
+    delivery_attempts: Annotated[int, Field(ge=1, le=20)] = 5
+    retry_base_seconds: PositiveFloat = 2.0
+    # A platform asking for a longer pause than this fails the attempt instead of stalling it.
+    max_retry_after_seconds: PositiveFloat = 900.0
+    # Subscriptions hear once about a feed that failed this many polls in a row.
+    report_failing_feed_after: PositiveInt = 10
+
+    @field_validator("schedule")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        return _checked_schedule(value)
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        return _checked_timezone(value)
+
+
+class SlackSettings(_Section):
+    """[slack]: the Slack app. Tokens come from the environment variables named here."""
+
+    mode: Literal["socket", "http"] = "socket"
+    bot_token_env: str = "SLACK_BOT_TOKEN"
+    app_token_env: str = "SLACK_APP_TOKEN"  # Socket Mode only
+    signing_secret_env: str = "SLACK_SIGNING_SECRET"  # HTTP mode only
+    http_host: str = "0.0.0.0"
+    http_port: Annotated[int, Field(ge=1, le=65535)] = 3000
+    command: Annotated[str, Field(pattern=r"^/[a-z0-9_-]{1,31}$")] = "/news"
+    # Besides workspace admins and owners, these user IDs may run admin commands.
+    admin_users: list[Annotated[str, Field(pattern=r"^[UW][A-Z0-9]{2,}$")]] = []
+
+    @field_validator("bot_token_env", "app_token_env", "signing_secret_env")
+    @classmethod
+    def _env_names(cls, value: str) -> str:
+        return _env_name(value)
+
+
+class DiscordSettings(_Section):
+    """[discord]: the Discord bot. The token comes from the environment variable named here."""
+
+    token_env: str = "DISCORD_TOKEN"
+    # Sync the slash commands to these guilds (instant; for development) instead of globally
+    # (which Discord may take up to an hour to show everywhere).
+    guilds: list[Annotated[str, Field(pattern=r"^[0-9]{15,21}$")]] = []
+    # Besides members with Manage Server, members with one of these role IDs are admins.
+    admin_roles: list[Annotated[str, Field(pattern=r"^[0-9]{15,21}$")]] = []
+    # Used by `newsdesk discord-invite`; read from Discord with the token when empty.
+    application_id: Annotated[str, Field(pattern=r"^([0-9]{15,21})?$")] = ""
+
+    @field_validator("token_env")
+    @classmethod
+    def _env_names(cls, value: str) -> str:
+        return _env_name(value)
+
+    def token(self) -> str | None:
+        return _from_env(self.token_env)
+
+
 class Settings(_Section):
     store: StoreSettings = StoreSettings()
     fetch: FetchSettings = FetchSettings()
@@ -199,6 +313,9 @@ class Settings(_Section):
     tags: TagsConfig = TagsConfig()
     digest: DigestSettings = DigestSettings()
     summarizer: SummarizerSettings = SummarizerSettings()
+    bot: BotSettings = BotSettings()
+    slack: SlackSettings = SlackSettings()
+    discord: DiscordSettings = DiscordSettings()
     feeds: list[FeedSettings] = []
     subscriptions: list[SubscriptionSettings] = []
 
@@ -225,8 +342,8 @@ class Settings(_Section):
 def load_settings(path: str | os.PathLike[str] | None = None) -> Settings:
     """Load and validate a config file; with no path, use the first one found or the defaults.
 
-    A relative `store.path` is taken relative to the config file, so the bot finds its database
-    whatever directory it is started from.
+    Relative paths (`store.path`, `tags.taxonomy`, a subscription's `path`) are taken relative
+    to the config file, so the bot finds its files whatever directory it is started from.
     """
     config_path = find_config(path)
     if config_path is None:
@@ -245,6 +362,12 @@ def load_settings(path: str | os.PathLike[str] | None = None) -> Settings:
     taxonomy = Path(settings.tags.taxonomy).expanduser()
     if settings.tags.taxonomy and not taxonomy.is_absolute():
         update["tags"] = TagsConfig(taxonomy=str(config_path.parent / taxonomy))
+    update["subscriptions"] = [
+        sub.model_copy(update={"path": str(config_path.parent / Path(sub.path).expanduser())})
+        if sub.path and not Path(sub.path).expanduser().is_absolute()
+        else sub
+        for sub in settings.subscriptions
+    ]
     return settings.model_copy(update=update)
 
 
@@ -279,14 +402,65 @@ def describe_error(error: Any) -> str:
         return f"{path}: required key is missing"
     message = error["msg"].removeprefix("Value error, ")
     value = error.get("input")
-    if error["loc"] and error["loc"][-1] in _NEVER_ECHOED:
-        return f"{path}: {message}"  # a key pasted in by mistake must not reach a log
+    if error["loc"] and _never_echoed(error["loc"][-1]):
+        return f"{path}: {message}"
     if isinstance(value, (str, int, float, bool)) and len(repr(value)) < 80:
         return f"{path}: {message} (got {value!r})"
     return f"{path}: {message}"
 
 
-_NEVER_ECHOED = frozenset({"api_key_env"})
+def _never_echoed(key: Any) -> bool:
+    # `*_env` keys name secrets; a secret pasted there by mistake must not reach a log.
+    return isinstance(key, str) and key.endswith("_env")
+
+
+def _env_name(value: str) -> str:
+    if value and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", value):
+        raise ValueError("must be the name of an environment variable, not the secret itself")
+    return value
+
+
+def _from_env(name: str) -> str | None:
+    """A secret from the environment; None when no variable is named or it is unset or empty."""
+    return (os.environ.get(name) or None) if name else None
+
+
+def _checked_schedule(value: str) -> str:
+    from newsdesk.schedule import ScheduleError, normalize_schedule
+
+    try:
+        return normalize_schedule(value)
+    except ScheduleError as exc:
+        raise ValueError(str(exc)) from None
+
+
+def _checked_timezone(value: str) -> str:
+    from newsdesk.schedule import ScheduleError, parse_timezone
+
+    try:
+        parse_timezone(value)
+    except ScheduleError as exc:
+        raise ValueError(str(exc)) from None
+    return value
+
+
+def check_channel_id(platform: str, channel: str) -> str:
+    """Raise ValueError unless `channel` is a channel ID of the platform.
+
+    IDs, not names: names change and Slack's history API only takes IDs, which the outbox
+    needs to check for a message before resending it.
+    """
+    if platform == "slack" and not re.fullmatch(r"[CGD][A-Z0-9]{6,}", channel):
+        raise ValueError(
+            f"{channel!r} is not a Slack channel ID (like C0123ABCD): in Slack, open the"
+            " channel's details; the ID is at the bottom of the About tab"
+        )
+    if platform == "discord" and not re.fullmatch(r"[0-9]{15,21}", channel):
+        raise ValueError(
+            f"{channel!r} is not a Discord channel ID (a long number): turn on Developer Mode"
+            " in Discord's settings, then right-click the channel and Copy Channel ID"
+        )
+    return channel
 
 
 def _key_path(loc: tuple[Any, ...]) -> str:

@@ -101,14 +101,30 @@ class Subscription:
     """
 
     name: str
-    platform: str = "terminal"  # slack | discord | markdown | terminal
-    channel: str = ""
+    platform: str = "terminal"  # slack | discord | file | markdown | terminal
+    channel: str = ""  # a Slack or Discord channel ID
     include_tags: tuple[str, ...] = ()
     exclude_tags: tuple[str, ...] = ()
     language: str = "en"
     max_stories: int = 20
     max_per_section: int = 5
     llm_summaries: bool = True  # False: extractive summaries even when an LLM is configured
+    schedule: str = "0 9 * * mon"  # crontab, Sunday = 0 (see newsdesk.schedule)
+    timezone: str = "UTC"
+    webhook_env: str = ""  # instead of `channel`: the variable holding an incoming-webhook URL
+    path: str = ""  # the Markdown file of a `file` subscription
+    source: str = "config"  # config | chat: who owns it (chat ones live only in the store)
+
+    @property
+    def destination(self) -> str:
+        """Where it is delivered, for people: never the webhook URL, which is a secret."""
+        if self.webhook_env:
+            return f"{self.platform} webhook ${self.webhook_env}"
+        if self.platform == "file":
+            return f"file {self.path}"
+        if self.channel:
+            return f"{self.platform} channel {self.channel}"
+        return self.platform
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,7 @@ import re
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -27,7 +27,7 @@ from newsdesk.feeds.dedup import (
     signature_from_bytes,
     similarity,
 )
-from newsdesk.models import Feed, Item, ParsedFeed, Story
+from newsdesk.models import Feed, Item, ParsedFeed, Story, Subscription
 from newsdesk.query import SearchQuery, fts_match, segment_cjk, unsegment_cjk
 
 # Schema version 1: the foundation.
@@ -196,9 +196,45 @@ def _migration_3(db: Database) -> None:
         db.execute(statement)
 
 
+def _migration_4(db: Database) -> None:
+    """The bot: subscriptions owned by the config or by chat, the delivery outbox."""
+    for statement in _statements(
+        """
+        ALTER TABLE subscriptions ADD COLUMN source TEXT NOT NULL DEFAULT 'config';
+        -- Unsubscribing keeps the row (and its digests' history); subscribing again revives it.
+        ALTER TABLE subscriptions ADD COLUMN active INTEGER NOT NULL DEFAULT 1;
+        ALTER TABLE subscriptions ADD COLUMN updated_at TEXT;
+        -- The schedule's fire time a digest answers; NULL for one sent on demand. Unique, so a
+        -- fire caught up after a restart is delivered once.
+        ALTER TABLE digests ADD COLUMN scheduled_for TEXT;
+        ALTER TABLE digests ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE digests ADD COLUMN last_error TEXT;
+        CREATE UNIQUE INDEX digests_fire ON digests(subscription_id, scheduled_for)
+            WHERE scheduled_for IS NOT NULL;
+        CREATE INDEX digests_state ON digests(state);
+        -- One row per message of a digest the platform accepted: what a resumed delivery skips.
+        CREATE TABLE digest_messages (
+            digest_id INTEGER NOT NULL REFERENCES digests(id) ON DELETE CASCADE,
+            position INTEGER NOT NULL,
+            message_id TEXT,                 -- Slack ts, Discord snowflake; NULL where none
+            sent_at TEXT NOT NULL,
+            PRIMARY KEY (digest_id, position)
+        );
+        -- Set when subscriptions were told the feed keeps failing; cleared when it recovers.
+        ALTER TABLE feeds ADD COLUMN failure_reported_at TEXT;
+        """
+    ):
+        db.execute(statement)
+
+
 # Each entry moves the schema one version forward: SQL, or a function for steps that need Python.
 # Never edit a released entry; append a new one.
-MIGRATIONS: list[str | Callable[[Database], None]] = [_SCHEMA_1, _migration_2, _migration_3]
+MIGRATIONS: list[str | Callable[[Database], None]] = [
+    _SCHEMA_1,
+    _migration_2,
+    _migration_3,
+    _migration_4,
+]
 
 
 class StoreError(Exception):
@@ -226,6 +262,27 @@ class SearchHit:
     story: Story
     snippet: str
     score: float
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxDigest:
+    """A digest as the outbox holds it: frozen messages, and which of them were delivered.
+
+    `messages` are the rendered payloads (platform JSON, or text for files and terminals);
+    `sent` maps a message's position to the platform's id for it.
+    """
+
+    id: int
+    subscription: str
+    start: datetime
+    end: datetime
+    scheduled_for: datetime | None
+    state: str  # pending | sent | failed
+    messages: list[dict[str, Any]]
+    sent: dict[int, str | None]
+    attempts: int
+    last_error: str | None
+    created_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -496,7 +553,7 @@ class Store:
             self.db.execute(
                 "UPDATE feeds SET site_title = coalesce(?, site_title), etag = ?,"
                 " last_modified = ?, next_poll_at = ?, last_polled_at = ?, last_success_at = ?,"
-                " error_count = 0, last_error = ? WHERE id = ?",
+                " error_count = 0, last_error = ?, failure_reported_at = NULL WHERE id = ?",
                 [
                     parsed.title,
                     etag,
@@ -515,7 +572,7 @@ class Store:
         with self._transaction():
             self.db.execute(
                 "UPDATE feeds SET next_poll_at = ?, last_polled_at = ?, last_success_at = ?,"
-                " error_count = 0, last_error = NULL WHERE id = ?",
+                " error_count = 0, last_error = NULL, failure_reported_at = NULL WHERE id = ?",
                 [to_iso(next_poll_at), to_iso(now), to_iso(now), feed_id],
             )
 
@@ -873,13 +930,262 @@ class Store:
         return counts
 
     def last_digest_end(self, subscription: str) -> datetime | None:
-        """Where the subscription's last delivered digest ended; the next one starts there."""
+        """Where the subscription's last digest ended; the next one starts there.
+
+        Pending digests count (they will be delivered); failed ones do not, so the next digest
+        carries the stories a failed one could not deliver.
+        """
         row = self.db.execute(
             "SELECT max(d.period_end) FROM digests d JOIN subscriptions s"
-            " ON s.id = d.subscription_id WHERE s.name = ? AND d.state = 'sent'",
+            " ON s.id = d.subscription_id WHERE s.name = ? AND d.state IN ('sent', 'pending')",
             [subscription],
         ).fetchone()
         return from_iso(row[0])
+
+    # --- subscriptions -----------------------------------------------------------------------
+
+    def sync_config_subscriptions(
+        self, subscriptions: Iterable[Subscription], now: datetime | None = None
+    ) -> None:
+        """Make the stored config subscriptions follow the config file.
+
+        Ones removed from the file are deactivated, not deleted, so their history stays;
+        subscriptions made in chat are left alone.
+        """
+        subscriptions = list(subscriptions)
+        with self._transaction():
+            for subscription in subscriptions:
+                self._upsert_subscription(replace(subscription, source="config"), now)
+            names = [s.name for s in subscriptions]
+            self.db.execute(
+                "UPDATE subscriptions SET active = 0 WHERE source = 'config'"
+                f" AND name NOT IN ({','.join('?' * len(names))})",
+                names,
+            )
+
+    def save_subscription(self, subscription: Subscription, now: datetime | None = None) -> None:
+        """Create or replace (by name) a subscription, and make it active."""
+        with self._transaction():
+            self._upsert_subscription(subscription, now)
+
+    def deactivate_subscription(self, name: str, now: datetime | None = None) -> bool:
+        with self._transaction():
+            cursor = self.db.execute(
+                "UPDATE subscriptions SET active = 0, updated_at = ? WHERE name = ? AND active",
+                [to_iso(_now(now)), name],
+            )
+        return cursor.rowcount == 1
+
+    def subscriptions(self) -> list[Subscription]:
+        """The active subscriptions, in the order they were made."""
+        rows = self.db.query("SELECT * FROM subscriptions WHERE active ORDER BY id")
+        return [_subscription_from_row(row) for row in rows]
+
+    def get_subscription(self, name: str) -> Subscription | None:
+        rows = list(self.db.query("SELECT * FROM subscriptions WHERE name = ? AND active", [name]))
+        return _subscription_from_row(rows[0]) if rows else None
+
+    def channel_subscription(self, platform: str, channel: str) -> Subscription | None:
+        """The active subscription delivering to this chat channel, if any."""
+        rows = list(
+            self.db.query(
+                "SELECT * FROM subscriptions WHERE platform = ? AND channel = ? AND active"
+                " ORDER BY source = 'config' DESC, id LIMIT 1",
+                [platform, channel],
+            )
+        )
+        return _subscription_from_row(rows[0]) if rows else None
+
+    def _upsert_subscription(self, subscription: Subscription, now: datetime | None) -> None:
+        stamp = to_iso(_now(now))
+        options = {
+            "language": subscription.language,
+            "max_stories": subscription.max_stories,
+            "max_per_section": subscription.max_per_section,
+            "llm_summaries": subscription.llm_summaries,
+            "webhook_env": subscription.webhook_env,
+            "path": subscription.path,
+        }
+        self.db.execute(
+            "INSERT INTO subscriptions (name, platform, channel, include_tags, exclude_tags,"
+            " schedule, timezone, options, source, active, created_at, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)"
+            " ON CONFLICT (name) DO UPDATE SET platform = excluded.platform,"
+            " channel = excluded.channel, include_tags = excluded.include_tags,"
+            " exclude_tags = excluded.exclude_tags, schedule = excluded.schedule,"
+            " timezone = excluded.timezone, options = excluded.options,"
+            " source = excluded.source, active = 1, updated_at = excluded.updated_at",
+            [
+                subscription.name,
+                subscription.platform,
+                subscription.channel,
+                json.dumps(list(subscription.include_tags)),
+                json.dumps(list(subscription.exclude_tags)),
+                subscription.schedule,
+                subscription.timezone,
+                json.dumps(options),
+                subscription.source,
+                stamp,
+                stamp,
+            ],
+        )
+
+    # --- the delivery outbox -----------------------------------------------------------------
+
+    def create_digest(
+        self,
+        subscription: str,
+        *,
+        start: datetime,
+        end: datetime,
+        messages: list[dict[str, Any]],
+        scheduled_for: datetime | None = None,
+        now: datetime | None = None,
+    ) -> tuple[OutboxDigest, bool]:
+        """Freeze a rendered digest as pending, before anything is sent; (digest, created).
+
+        A digest already made for the same schedule fire or the same period is returned
+        instead (created False): a restart or a second tick never makes a second one.
+        """
+        with self._transaction():
+            sub_id = self._subscription_id(subscription)
+            cursor = self.db.execute(
+                "INSERT INTO digests (subscription_id, period_start, period_end, state, payload,"
+                " created_at, scheduled_for) VALUES (?, ?, ?, 'pending', ?, ?, ?)"
+                " ON CONFLICT DO NOTHING",
+                [
+                    sub_id,
+                    to_iso(start),
+                    to_iso(end),
+                    json.dumps(messages, ensure_ascii=False),
+                    to_iso(_now(now)),
+                    _iso_or_none(scheduled_for),
+                ],
+            )
+            created = cursor.rowcount == 1
+            if created:
+                digest_id = cursor.lastrowid
+            else:
+                digest_id = self.db.execute(
+                    "SELECT id FROM digests WHERE subscription_id = ? AND (scheduled_for = ?"
+                    " OR (period_start = ? AND period_end = ?))",
+                    [sub_id, _iso_or_none(scheduled_for), to_iso(start), to_iso(end)],
+                ).fetchone()[0]
+        return self.get_digest(digest_id), created
+
+    def get_digest(self, digest_id: int) -> OutboxDigest:
+        rows = list(
+            self.db.query(
+                "SELECT d.*, s.name AS subscription FROM digests d"
+                " JOIN subscriptions s ON s.id = d.subscription_id WHERE d.id = ?",
+                [digest_id],
+            )
+        )
+        if not rows:
+            raise StoreError(f"no digest {digest_id}")
+        row = rows[0]
+        sent = dict(
+            self.db.execute(
+                "SELECT position, message_id FROM digest_messages WHERE digest_id = ?",
+                [digest_id],
+            ).fetchall()
+        )
+        return OutboxDigest(
+            id=row["id"],
+            subscription=row["subscription"],
+            start=datetime.fromisoformat(row["period_start"]),
+            end=datetime.fromisoformat(row["period_end"]),
+            scheduled_for=from_iso(row["scheduled_for"]),
+            state=row["state"],
+            messages=json.loads(row["payload"] or "[]"),
+            sent=sent,
+            attempts=row["attempts"],
+            last_error=row["last_error"],
+            created_at=datetime.fromisoformat(row["created_at"]),
+        )
+
+    def pending_digests(self) -> list[OutboxDigest]:
+        """Digests stored but not yet fully delivered, oldest first: what a restart resumes."""
+        ids = self.db.execute("SELECT id FROM digests WHERE state = 'pending' ORDER BY id")
+        return [self.get_digest(row[0]) for row in ids.fetchall()]
+
+    def digest_for_fire(self, subscription: str, fire: datetime) -> OutboxDigest | None:
+        row = self.db.execute(
+            "SELECT d.id FROM digests d JOIN subscriptions s ON s.id = d.subscription_id"
+            " WHERE s.name = ? AND d.scheduled_for = ?",
+            [subscription, to_iso(fire)],
+        ).fetchone()
+        return None if row is None else self.get_digest(row[0])
+
+    def record_message_sent(
+        self, digest_id: int, position: int, message_id: str | None, now: datetime | None = None
+    ) -> None:
+        with self._transaction():
+            self.db.execute(
+                "INSERT OR REPLACE INTO digest_messages (digest_id, position, message_id, sent_at)"
+                " VALUES (?, ?, ?, ?)",
+                [digest_id, position, message_id, to_iso(_now(now))],
+            )
+
+    def record_attempt(self, digest_id: int, error: str | None) -> None:
+        with self._transaction():
+            self.db.execute(
+                "UPDATE digests SET attempts = attempts + 1, last_error = ? WHERE id = ?",
+                [None if error is None else error[:500], digest_id],
+            )
+
+    def finish_digest(
+        self, digest_id: int, state: str, *, error: str | None = None, now: datetime | None = None
+    ) -> None:
+        """Mark a digest sent or failed; failed keeps the error for `newsdesk subscriptions`."""
+        if state not in ("sent", "failed"):
+            raise ValueError(f"a digest finishes sent or failed, not {state!r}")
+        with self._transaction():
+            self.db.execute(
+                "UPDATE digests SET state = ?, sent_at = ?, last_error = coalesce(?, last_error)"
+                " WHERE id = ?",
+                [state, to_iso(_now(now)) if state == "sent" else None, error, digest_id],
+            )
+
+    def digest_history(self, subscription: str, limit: int = 10) -> list[OutboxDigest]:
+        ids = self.db.execute(
+            "SELECT d.id FROM digests d JOIN subscriptions s ON s.id = d.subscription_id"
+            " WHERE s.name = ? ORDER BY d.id DESC LIMIT ?",
+            [subscription, limit],
+        )
+        return [self.get_digest(row[0]) for row in ids.fetchall()]
+
+    def _subscription_id(self, name: str) -> int:
+        row = self.db.execute("SELECT id FROM subscriptions WHERE name = ?", [name]).fetchone()
+        if row is None:
+            raise StoreError(f"no subscription named {name!r}")
+        return row[0]
+
+    # --- failing feeds -----------------------------------------------------------------------
+
+    def failing_feeds_to_report(self, after_failures: int) -> list[Feed]:
+        """Feeds that failed `after_failures` polls in a row and nobody has been told about."""
+        return self._feed_rows(
+            "f.error_count >= ? AND f.failure_reported_at IS NULL AND f.paused = 0",
+            [after_failures],
+        )
+
+    def feed_tags(self, feed_id: int) -> set[str]:
+        """The feed's default tags and every tag its items carry: what subscriptions filter on."""
+        feed = self.find_feed(feed_id)
+        rows = self.db.execute(
+            "SELECT DISTINCT t.tag FROM item_tags t JOIN items i ON i.id = t.item_id"
+            " WHERE i.feed_id = ?",
+            [feed_id],
+        )
+        return set(feed.tags) | {row[0] for row in rows}
+
+    def mark_failure_reported(self, feed_id: int, now: datetime | None = None) -> None:
+        with self._transaction():
+            self.db.execute(
+                "UPDATE feeds SET failure_reported_at = ? WHERE id = ?",
+                [to_iso(_now(now)), feed_id],
+            )
 
     # --- summaries ---------------------------------------------------------------------------
 
@@ -941,6 +1247,31 @@ class Store:
             table: self.db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
             for table in ("feeds", "items", "stories")
         }
+
+
+def _subscription_from_row(row: dict[str, Any]) -> Subscription:
+    options = json.loads(row["options"] or "{}")
+    return Subscription(
+        name=row["name"],
+        platform=row["platform"],
+        channel=row["channel"],
+        include_tags=tuple(json.loads(row["include_tags"])),
+        exclude_tags=tuple(json.loads(row["exclude_tags"])),
+        schedule=row["schedule"],
+        timezone=row["timezone"],
+        source=row["source"],
+        **{key: options[key] for key in _SUBSCRIPTION_OPTIONS if key in options},
+    )
+
+
+_SUBSCRIPTION_OPTIONS = (
+    "language",
+    "max_stories",
+    "max_per_section",
+    "llm_summaries",
+    "webhook_env",
+    "path",
+)
 
 
 def _story_from_row(row: dict[str, Any]) -> Story:

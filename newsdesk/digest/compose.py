@@ -73,6 +73,10 @@ def subscriptions_from_settings(
             max_stories=spec.max_stories or settings.digest.max_stories,
             max_per_section=spec.max_per_section or settings.digest.max_per_section,
             llm_summaries=spec.llm_summaries,
+            schedule=spec.schedule or settings.bot.schedule,
+            timezone=spec.timezone or settings.bot.timezone,
+            webhook_env=spec.webhook_env,
+            path=spec.path,
         )
         for spec in specs
     ]

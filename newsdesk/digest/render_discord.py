@@ -79,7 +79,7 @@ def _fit(text: str, limit: int) -> str:
     return fit(text, limit, escape, size)
 
 
-def _link(url: str | None, label: str) -> str:
+def link(url: str | None, label: str) -> str:
     """`[label](url)` for an http(s) URL; the label alone for anything else."""
     target = words.http_url(url)
     if not target:
@@ -118,7 +118,7 @@ def _embed_size(embed: dict[str, Any]) -> int:
 def _story(entry: DigestStory, budget: int = STORY_TEXT_MAX) -> str:
     story = entry.story
     title = _fit(words.story_title(story), TITLE_TEXT_MAX)
-    head = f"**{_link(story.url, title)}**"
+    head = f"**{link(story.url, title)}**"
     if size(head) > budget // 2:  # an absurdly long URL: the title without its link
         head = f"**{title}**"
     if meta := words.story_meta(story):

@@ -79,7 +79,7 @@ def _escape_plain(text: str) -> str:
     return _AT_WORD.sub("@" + WORD_JOINER, defuse_links(text).translate(_PLAIN_ESCAPES))
 
 
-def _link(url: str | None, label: str) -> str:
+def link(url: str | None, label: str) -> str:
     """`<url|label>` for an http(s) URL (with `&` as an entity, as Slack writes links itself);
     the label alone for anything else, so a `javascript:` URL is never a link."""
     target = words.http_url(url)
@@ -125,7 +125,7 @@ def _story(entry: DigestStory, budget: int = STORY_TEXT_MAX) -> str:
     matters, and who else carried it; the later lines shortened to fit the budget."""
     story = entry.story
     title = fit(words.story_title(story), TITLE_TEXT_MAX, escape)
-    head = f"*{_link(story.url, title)}*"
+    head = f"*{link(story.url, title)}*"
     if len(head) > budget // 2:  # an absurdly long URL: the title without its link
         head = f"*{title}*"
     if meta := words.story_meta(story):
