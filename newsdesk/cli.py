@@ -11,6 +11,7 @@ import asyncio
 import dataclasses
 import functools
 import json
+import os
 import re
 import sys
 import time
@@ -552,10 +553,15 @@ def check_config(app: AppContext, path: str | None) -> None:
         click.echo("  warning: fetch.allow_private_networks is on: feeds may reach local addresses")
     click.echo(f"  taxonomy: {taxonomy.source}, {len(taxonomy.tags)} tags")
     for sub in subscriptions:
-        where = f"{sub.platform} {sub.channel}".strip()
         tags = f", tags {' '.join(sub.include_tags)}" if sub.include_tags else ""
         tags += f", not {' '.join(sub.exclude_tags)}" if sub.exclude_tags else ""
-        click.echo(f"  subscription {sub.name}: {where}{tags}, in {sub.language}")
+        click.echo(
+            f"  subscription {sub.name}: {sub.destination}{tags}, in {sub.language},"
+            f" {sub.schedule} ({sub.timezone})"
+        )
+        if sub.webhook_env and not os.environ.get(sub.webhook_env):
+            click.echo(f"  warning: {sub.webhook_env} (the webhook URL of {sub.name}) is not set")
+    _report_platforms(settings, subscriptions)
     llm = settings.summarizer
     if llm.provider == "none":
         click.echo("  summaries: extractive (no [summarizer] provider)")
@@ -566,6 +572,144 @@ def check_config(app: AppContext, path: str | None) -> None:
                 f"  warning: summarizer.api_key_env names {llm.api_key_env}, which is not set:"
                 " summaries will be extractive"
             )
+
+
+def _report_platforms(settings: Settings, subscriptions: Sequence[Subscription]) -> None:
+    """Which chat platforms `newsdesk run` would start, and what is missing for the others."""
+    slack, discord = settings.slack, settings.discord
+    needs = {"slack": False, "discord": False}
+    for sub in subscriptions:
+        if sub.platform in needs and sub.channel:
+            needs[sub.platform] = True
+    if os.environ.get(slack.bot_token_env):
+        second = slack.app_token_env if slack.mode == "socket" else slack.signing_secret_env
+        state = "ready" if os.environ.get(second) else f"warning: {second} is not set"
+        click.echo(f"  slack: {slack.mode} mode, {state}")
+    elif needs["slack"]:
+        click.echo(f"  warning: a subscription posts to Slack but {slack.bot_token_env} is not set")
+    if os.environ.get(discord.token_env):
+        where = f"guilds {', '.join(discord.guilds)}" if discord.guilds else "global commands"
+        click.echo(f"  discord: ready, {where}")
+    elif needs["discord"]:
+        click.echo(f"  warning: a subscription posts to Discord but {discord.token_env} is not set")
+
+
+# --- the bot -----------------------------------------------------------------------------------
+
+
+@main.command()
+@click.option("-v", "--verbose", is_flag=True, help="Log debug detail, scheduler included.")
+@pass_app
+def run(app: AppContext, verbose: bool) -> None:
+    """Run the bot: poll feeds, send digests on schedule, serve /news on Slack and Discord.
+
+    Slack starts when $SLACK_BOT_TOKEN is set (with $SLACK_APP_TOKEN for Socket Mode, or
+    $SLACK_SIGNING_SECRET with [slack] mode = "http"); Discord when $DISCORD_TOKEN is set. With
+    neither, digests go to webhooks, files and the terminal. Stop with Ctrl-C or SIGTERM.
+    """
+    import logging
+
+    from newsdesk.app import App, StartupError
+    from newsdesk.config import StoreSettings
+
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    if not verbose:  # a line per poll tick and per job run is noise in a long-running log
+        for name in ("apscheduler", "discord", "slack_bolt", "httpx"):
+            logging.getLogger(name).setLevel(logging.WARNING)
+    settings = app.settings
+    if app.db_path:
+        settings = settings.model_copy(update={"store": StoreSettings(path=app.db_path)})
+    app.subscriptions  # noqa: B018 - reports a bad tag filter before anything starts
+    source = str(find_config(app.config_path) or "<defaults>")
+    try:
+        asyncio.run(App(settings, config_source=source).run())
+    except (StartupError, StoreError, ConfigError) as exc:
+        raise click.ClickException(str(exc)) from None
+    except KeyboardInterrupt:
+        pass
+
+
+@main.command("discord-invite")
+@pass_app
+def discord_invite(app: AppContext) -> None:
+    """Print the URL that adds the bot to a Discord server, with the permissions it needs.
+
+    Uses [discord].application_id, or asks Discord for it with $DISCORD_TOKEN.
+    """
+    from newsdesk.bot.discord_app import invite_url
+
+    config = app.settings.discord
+    application_id = config.application_id
+    if not application_id:
+        token = config.token()
+        if token is None:
+            raise click.ClickException(
+                f"set [discord].application_id in the config (Developer Portal → your app →"
+                f" General Information → Application ID), or {config.token_env}"
+            )
+        application_id = asyncio.run(_discord_application_id(token))
+    click.echo(invite_url(application_id))
+    click.echo(
+        "Open it, pick the server, and authorize: the bot gets View Channel, Send Messages and"
+        " Embed Links, and the /news and /news-admin commands.",
+        err=True,
+    )
+
+
+async def _discord_application_id(token: str) -> str:
+    import discord
+    from discord.http import HTTPClient
+
+    http = HTTPClient(asyncio.get_running_loop())
+    try:
+        await http.static_login(token)
+        return str((await http.application_info())["id"])
+    except discord.LoginFailure:
+        raise click.ClickException("Discord refused the token") from None
+    finally:
+        await http.close()
+
+
+@main.command()
+@pass_app
+def subscriptions(app: AppContext) -> None:
+    """List subscriptions (from the config and from chat) with their last digests."""
+    from newsdesk.schedule import ScheduleError, next_fire, parse_schedule
+
+    with app.open_store() as store:
+        store.sync_config_subscriptions(app.subscriptions)
+        table = Table(title="Subscriptions")
+        for column in ("name", "from", "goes to", "tags", "schedule", "next", "last digest"):
+            table.add_column(column)
+        now = datetime.now(UTC)
+        for sub in store.subscriptions():
+            try:
+                upcoming = next_fire(parse_schedule(sub.schedule, sub.timezone), now)
+            except ScheduleError:
+                upcoming = None
+            history = store.digest_history(sub.name, limit=1)
+            last = "never"
+            if history:
+                digest = history[0]
+                last = f"{digest.state} {_when(digest.end)}"
+                if digest.state == "failed" and digest.last_error:
+                    last += f": {digest.last_error}"
+            tags = " ".join(sub.include_tags) or "all"
+            tags += "".join(f" -{tag}" for tag in sub.exclude_tags)
+            table.add_row(
+                Text(sub.name),
+                sub.source,
+                Text(sub.destination),
+                Text(tags),
+                f"{sub.schedule} {sub.timezone}",
+                upcoming.strftime("%a %Y-%m-%d %H:%M %Z") if upcoming else "-",
+                Text(last),
+            )
+    Console().print(table)
 
 
 # --- helpers -----------------------------------------------------------------------------------

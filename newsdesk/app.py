@@ -1,0 +1,199 @@
+"""The composition root: `newsdesk run` builds the parts from the config and runs them.
+
+One asyncio loop holds everything: the Slack app (Socket Mode, or HTTP with the signing
+secret), the Discord client, and the scheduler. Each platform starts only when its token is in
+the environment; with neither, the bot still polls and delivers to webhooks, files and the
+terminal. SIGINT and SIGTERM stop it cleanly: the schedule stops firing, running polls and
+deliveries finish, and anything cut short is resumed from the store on the next start.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+
+import httpx
+
+from newsdesk.config import Settings
+from newsdesk.feeds.fetch import Fetcher
+from newsdesk.feeds.poller import Pipeline
+from newsdesk.runtime import Runtime
+from newsdesk.scheduler import Scheduler
+from newsdesk.store import Store
+
+log = logging.getLogger(__name__)
+
+
+class StartupError(Exception):
+    """The bot cannot start as configured; the message says which setting to fix."""
+
+
+@dataclass
+class App:
+    """A running newsdesk. `start()` then `stop()`, or `run()` until a signal."""
+
+    settings: Settings
+    config_source: str = "<defaults>"
+    terminal: TextIO | None = None
+    # Where the platforms' APIs are; only tests change them.
+    slack_base_url: str | None = None
+    runtime: Runtime | None = None
+    scheduler: Scheduler | None = None
+    platforms: list[str] = field(default_factory=list)
+    _closers: list[Any] = field(default_factory=list)
+    _background: set[asyncio.Task[Any]] = field(default_factory=set)
+
+    async def start(self, *, connect: bool = True) -> None:
+        """Open everything and start serving; `connect=False` skips the gateway and socket
+        connections (the HTTP clients are still built), for tests."""
+        settings = self.settings
+        store = Store.open(settings.store.path)
+        self._closers.append(store.close)
+        try:
+            pipeline = Pipeline.from_settings(settings)
+            fetcher = Fetcher(settings.fetch)
+            self._closers.append(fetcher.aclose)
+            http = httpx.AsyncClient(timeout=30.0, follow_redirects=False)
+            self._closers.append(http.aclose)
+            self.runtime = runtime = Runtime(
+                store=store,
+                settings=settings,
+                pipeline=pipeline,
+                fetcher=fetcher,
+                http=http,
+                terminal=self.terminal,
+            )
+            runtime.sync_config(self.config_source)
+            await self._start_slack(runtime, connect)
+            await self._start_discord(runtime, connect)
+            self.scheduler = Scheduler(runtime)
+            self.scheduler.start()
+        except BaseException:
+            await self.stop()
+            raise
+        log.info(
+            "newsdesk is running: %s; %d subscriptions",
+            ", ".join(self.platforms)
+            or "no chat platform (digests go to webhooks, files and the terminal)",
+            len(runtime.subscriptions()),
+        )
+        self._spawn(self._first_pass())
+
+    async def _first_pass(self) -> None:
+        """Poll what is due, then send missed digests, then poll on the schedule: a digest
+        caught up after downtime then carries the news that arrived meanwhile."""
+        assert self.runtime is not None and self.scheduler is not None
+        await self.scheduler.poll_tick()
+        await self.scheduler.catch_up()
+        self.scheduler.start_polling()
+
+    async def run(self) -> None:
+        """Start, wait for SIGINT or SIGTERM, stop."""
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError):  # Windows
+                loop.add_signal_handler(sig, stop.set)
+        await self.start()
+        try:
+            await stop.wait()
+        finally:
+            log.info("stopping: letting running work finish")
+            await self.stop()
+
+    async def stop(self) -> None:
+        if self.scheduler is not None:
+            await self.scheduler.shutdown()
+        for task in list(self._background):
+            task.cancel()
+        await asyncio.gather(*self._background, return_exceptions=True)
+        for close in reversed(self._closers):
+            try:
+                result = close()
+                if asyncio.iscoroutine(result):
+                    await result
+            except Exception:
+                log.exception("closing %r failed", close)
+        self._closers.clear()
+
+    def _spawn(self, work: Any) -> None:
+        task = asyncio.ensure_future(work)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _start_slack(self, runtime: Runtime, connect: bool) -> None:
+        config = self.settings.slack
+        token = _secret(config.bot_token_env)
+        if token is None:
+            return
+        from slack_sdk.web.async_client import AsyncWebClient
+
+        from newsdesk.bot.slack_app import EVENTS_PATH, build_slack_app
+
+        base = {"base_url": self.slack_base_url} if self.slack_base_url else {}
+        # Delivery's own client: no retry handlers, so a dropped post is never resent blindly.
+        runtime.slack_client = AsyncWebClient(token=token, retry_handlers=[], **base)
+        if config.mode == "socket":
+            app_token = _secret(config.app_token_env)
+            if app_token is None:
+                raise StartupError(
+                    f"[slack].mode is socket but {config.app_token_env} (an xapp-… app-level"
+                    ' token with connections:write) is not set; set it, or use mode = "http"'
+                )
+            app = build_slack_app(runtime, config, token=token, base_url=self.slack_base_url)
+            if connect:
+                from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+                handler = AsyncSocketModeHandler(app, app_token)
+                await handler.connect_async()
+                self._closers.append(handler.close_async)
+        else:
+            secret = _secret(config.signing_secret_env)
+            if secret is None:
+                raise StartupError(
+                    f"[slack].mode is http but {config.signing_secret_env} (the app's signing"
+                    " secret) is not set"
+                )
+            app = build_slack_app(
+                runtime, config, token=token, signing_secret=secret, base_url=self.slack_base_url
+            )
+            from aiohttp import web
+
+            runner = web.AppRunner(app.web_app(path=EVENTS_PATH, port=config.http_port))
+            await runner.setup()
+            site = web.TCPSite(runner, config.http_host, config.http_port)
+            await site.start()
+            self._closers.append(runner.cleanup)
+            log.info(
+                "Slack events at http://%s:%d%s", config.http_host, config.http_port, EVENTS_PATH
+            )
+        self.platforms.append(f"Slack ({config.mode} mode)")
+
+    async def _start_discord(self, runtime: Runtime, connect: bool) -> None:
+        config = self.settings.discord
+        token = _secret(config.token_env)
+        if token is None:
+            return
+        import discord
+
+        from newsdesk.bot.discord_app import NewsBot
+
+        bot = NewsBot(runtime, config)
+        self._closers.append(bot.close)
+        try:
+            await bot.login(token)  # also syncs the commands (setup_hook)
+        except discord.LoginFailure:
+            raise StartupError(f"Discord refused the token in {config.token_env}") from None
+        runtime.discord_http = bot.http
+        if connect:
+            self._spawn(bot.connect(reconnect=True))
+        self.platforms.append("Discord")
+
+
+def _secret(variable: str) -> str | None:
+    return (os.environ.get(variable) or None) if variable else None
