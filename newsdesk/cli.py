@@ -478,7 +478,8 @@ def digest(
                 end=end,
             )
         )
-    print_digest(composed.digest, output_format or subscription.platform)
+    platform = "markdown" if subscription.platform == "file" else subscription.platform
+    print_digest(composed.digest, output_format or platform)
     _report_summaries(composed)
 
 

@@ -375,3 +375,104 @@ def test_the_demo_uses_the_configured_llm(tmp_path, llm_server):
     assert "Summary: Meta freezes hiring" in result.stdout
     assert "This week brought 20 stories" in result.stdout
     assert llm_server.calls == 21
+
+
+# --- the bot's commands --------------------------------------------------------------------------
+
+
+def write_config(tmp_path: Path, text: str) -> Path:
+    config = tmp_path / "newsdesk.toml"
+    config.write_text('[store]\npath = "archive.sqlite"\n' + text, encoding="utf-8")
+    return config
+
+
+def test_discord_invite_prints_the_url_with_the_permissions_the_bot_needs(tmp_path):
+    config = write_config(tmp_path, '[discord]\napplication_id = "1310000000000000001"\n')
+    result = CliRunner().invoke(main, ["--config", str(config), "discord-invite"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() == (
+        "https://discord.com/oauth2/authorize?client_id=1310000000000000001"
+        "&scope=bot+applications.commands&permissions=19456"
+    )
+    assert "View Channel, Send Messages and Embed Links" in result.stderr
+
+
+def test_discord_invite_asks_discord_for_the_application_id_with_the_token(
+    tmp_path, discord_server
+):
+    config = write_config(tmp_path, "")
+    result = CliRunner(env={"DISCORD_TOKEN": discord_server.token}).invoke(
+        main, ["--config", str(config), "discord-invite"]
+    )
+    assert result.exit_code == 0, result.output
+    assert f"client_id={discord_server.application_id}&" in result.stdout
+
+
+def test_discord_invite_without_an_id_or_token_says_where_to_find_the_id(tmp_path):
+    config = write_config(tmp_path, "")
+    result = CliRunner(env={"DISCORD_TOKEN": ""}).invoke(
+        main, ["--config", str(config), "discord-invite"]
+    )
+    assert result.exit_code == 1
+    assert "General Information → Application ID" in result.output
+
+
+def test_subscriptions_lists_config_and_chat_subscriptions_with_their_schedule(tmp_path):
+    config = write_config(
+        tmp_path,
+        '[bot]\ntimezone = "Europe/Paris"\n'
+        '[[subscriptions]]\nname = "research"\nplatform = "file"\npath = "out/research.md"\n'
+        'include_tags = ["research"]\nschedule = "0 17 * * fri"\n',
+    )
+    result = CliRunner(env={"COLUMNS": "200"}).invoke(
+        main, ["--config", str(config), "subscriptions"]
+    )
+    assert result.exit_code == 0, result.output
+    row = next(line for line in result.stdout.splitlines() if "research" in line)
+    assert "config" in row and "0 17 * * fri Europe/Paris" in row and "never" in row
+    assert f"file {tmp_path / 'out' / 'research.md'}" in row  # relative to the config file
+
+
+def test_check_config_reports_schedules_and_missing_platform_tokens(tmp_path):
+    config = write_config(
+        tmp_path,
+        '[[subscriptions]]\nname = "team"\nplatform = "slack"\nchannel = "C0AINEWS"\n'
+        'schedule = "weekdays"\ntimezone = "Asia/Shanghai"\n',
+    )
+    result = CliRunner(env={"SLACK_BOT_TOKEN": ""}).invoke(main, ["check-config", str(config)])
+    assert result.exit_code == 0, result.output
+    assert "subscription team: slack channel C0AINEWS" in result.stdout
+    assert "0 9 * * mon-fri (Asia/Shanghai)" in result.stdout
+    assert "a subscription posts to Slack but SLACK_BOT_TOKEN is not set" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("subscription", "says"),
+    [
+        ('platform = "slack"\nchannel = "#general"', "is not a Slack channel ID"),
+        ('platform = "discord"\nchannel = "news"', "is not a Discord channel ID"),
+        ('platform = "slack"', "needs either `channel`"),
+        ('platform = "file"', "needs `path`"),
+        ('schedule = "every monday"', "subscriptions[0].schedule: 'every monday' has 2 fields"),
+        ('timezone = "Paris"', "subscriptions[0].timezone: unknown time zone 'Paris'"),
+        ('platform = "slack"\nwebhook_env = "https://hooks.slack.com/services/T/B/X"', "must be"),
+    ],
+)
+def test_bad_subscription_settings_name_the_key_and_what_is_accepted(tmp_path, subscription, says):
+    config = write_config(tmp_path, f'[[subscriptions]]\nname = "x"\n{subscription}\n')
+    result = CliRunner().invoke(main, ["check-config", str(config)])
+    assert result.exit_code == 1
+    assert says in result.output
+    assert "hooks.slack.com" not in result.output  # a secret in the wrong key is never echoed
+
+
+def test_the_slack_manifest_declares_the_command_and_the_scopes_newsdesk_uses():
+    manifest = (Path(__file__).parents[1] / "slack-manifest.yml").read_text(encoding="utf-8")
+    scopes = {
+        line.split("#")[0].strip().removeprefix("- ")
+        for line in manifest.splitlines()
+        if line.startswith("      - ")
+    }
+    assert "    - command: /news" in manifest
+    # chat.postMessage, users.info, conversations.history (public and private), /news
+    assert {"commands", "chat:write", "users:read", "channels:history", "groups:history"} <= scopes
