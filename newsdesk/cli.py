@@ -618,9 +618,11 @@ def run(app: AppContext, verbose: bool) -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-    if not verbose:  # a line per poll tick and per job run is noise in a long-running log
-        for name in ("apscheduler", "discord", "slack_bolt", "httpx"):
-            logging.getLogger(name).setLevel(logging.WARNING)
+    # A line per poll tick and job run is noise in a long-running log; and httpx logs every
+    # request's URL, which for an incoming webhook is a secret, so it stays quiet even with -v.
+    for name in ("apscheduler", "discord", "slack_bolt", "slack_sdk", "aiohttp"):
+        logging.getLogger(name).setLevel(logging.INFO if verbose else logging.WARNING)
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     settings = app.settings
     if app.db_path:
         settings = settings.model_copy(update={"store": StoreSettings(path=app.db_path)})

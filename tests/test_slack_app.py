@@ -18,11 +18,14 @@ import pytest
 from aiohttp import web
 from slack_sdk.web.async_client import AsyncWebClient
 
-from newsdesk.bot.slack_app import EVENTS_PATH, build_slack_app
+from newsdesk.bot.commands import Reply
+from newsdesk.bot.slack_app import EVENTS_PATH, RESPONSE_URL_USES, build_slack_app, send_reply
 from newsdesk.config import SlackSettings
+from newsdesk.digest.render_slack import render_slack
 from newsdesk.runtime import Runtime
 from newsdesk.scheduler import Scheduler
 from tests.bot_helpers import Clock, bot_settings, make_runtime
+from tests.sample_digests import hostile_week
 from tests.servers.slack_server import SlackServer, signed_headers, slash_command_body
 
 SECRET = "3f5c0a9e1b7d2c4e6f8a0b1c2d3e4f50"
@@ -378,3 +381,21 @@ async def test_digest_now_posts_to_the_channel_once_and_moves_the_next_period(
     assert answer["text"].startswith("Sent the digest for 18–25 Nov 2026 (1 message(s)).")
     assert posted.metadata["event_type"] == "newsdesk_digest"
     assert last_end == NOW
+
+
+async def test_a_preview_longer_than_a_response_url_allows_ends_with_a_note():
+    posted: list[dict[str, Any]] = []
+
+    async def respond(**message: Any) -> None:
+        posted.append(message)
+
+    digest = hostile_week()
+    parts = len(render_slack(digest))
+    assert 1 + parts > RESPONSE_URL_USES  # the intro line and the digest's messages
+    await send_reply(respond, Reply("Preview:", digest=digest))
+    assert len(posted) == RESPONSE_URL_USES  # Slack refuses a sixth post to one response_url
+    assert posted[0]["text"] == "Preview:"
+    assert posted[1]["blocks"][0]["type"] == "header"
+    left = 1 + parts - (RESPONSE_URL_USES - 1)
+    assert posted[-1]["text"].startswith(f"…and {left} more message(s): the full digest is in")
+    assert {m["response_type"] for m in posted} == {"ephemeral"}

@@ -25,6 +25,8 @@ from newsdesk.runtime import Runtime
 log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
+# "You can use a response_url up to five times within 30 minutes" (Slack's slash-command docs).
+RESPONSE_URL_USES = 5
 
 
 def build_slack_app(
@@ -86,15 +88,23 @@ async def slack_is_admin(client: AsyncWebClient, user: str, admin_users: list[st
 
 
 async def send_reply(respond: Any, reply: Reply) -> None:
-    """Answer through the response URL: ephemeral unless the reply is news for the channel."""
+    """Answer through the response URL: ephemeral unless the reply is news for the channel.
+
+    Slack accepts at most RESPONSE_URL_USES posts per response URL, so a long preview is cut
+    short with a note rather than losing its last part silently.
+    """
     response_type = "ephemeral" if reply.ephemeral else "in_channel"
-    for part in split_message(reply.text, 3900):
-        await respond(text=part, response_type=response_type, replace_original=False)
+    messages: list[dict[str, Any]] = [{"text": part} for part in split_message(reply.text, 3900)]
     if reply.digest is not None:
-        for message in render_slack(reply.digest):
-            await respond(
-                text=message["text"],
-                blocks=message["blocks"],
-                response_type=response_type,
-                replace_original=False,
-            )
+        messages += render_slack(reply.digest)
+    if len(messages) > RESPONSE_URL_USES:
+        left = len(messages) - RESPONSE_URL_USES + 1
+        messages = messages[: RESPONSE_URL_USES - 1]
+        messages.append(
+            {
+                "text": f"…and {left} more message(s): the full digest is in"
+                " `newsdesk digest --preview` on the server."
+            }
+        )
+    for message in messages:
+        await respond(**message, response_type=response_type, replace_original=False)
