@@ -11,6 +11,7 @@ options map straight onto the same `Command`s.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import shlex
@@ -382,20 +383,15 @@ async def _feeds_remove(
     )
 
 
-async def _feeds_pause(
-    runtime: Runtime, caller: Caller, args: dict[str, Any], fmt: Formatter
+async def _feeds_pause_or_resume(
+    runtime: Runtime, caller: Caller, args: dict[str, Any], fmt: Formatter, *, paused: bool
 ) -> Reply:
     feed = runtime.store.find_feed(args["feed"])
-    runtime.store.set_paused(feed.id, True)
-    return Reply(f"Paused {fmt.text(feed.title or feed.url)}; its items stay searchable.")
-
-
-async def _feeds_resume(
-    runtime: Runtime, caller: Caller, args: dict[str, Any], fmt: Formatter
-) -> Reply:
-    feed = runtime.store.find_feed(args["feed"])
-    runtime.store.set_paused(feed.id, False)
-    return Reply(f"Resumed {fmt.text(feed.title or feed.url)}; it is polled again.")
+    runtime.store.set_paused(feed.id, paused)
+    name = fmt.text(feed.title or feed.url)
+    if paused:
+        return Reply(f"Paused {name}; its items stay searchable.")
+    return Reply(f"Resumed {name}; it is polled again.")
 
 
 async def _subscribe(
@@ -495,8 +491,8 @@ _HANDLERS: dict[str, Callable[..., Awaitable[Reply]]] = {
     "feeds list": _feeds_list,
     "feeds add": _feeds_add,
     "feeds remove": _feeds_remove,
-    "feeds pause": _feeds_pause,
-    "feeds resume": _feeds_resume,
+    "feeds pause": functools.partial(_feeds_pause_or_resume, paused=True),
+    "feeds resume": functools.partial(_feeds_pause_or_resume, paused=False),
     "subscribe": _subscribe,
     "unsubscribe": _unsubscribe,
 }
