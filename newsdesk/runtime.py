@@ -29,6 +29,7 @@ from newsdesk.bot.senders import (
     TerminalSender,
     WebhookSender,
 )
+from newsdesk.bot.usage import command_name
 from newsdesk.config import Settings
 from newsdesk.digest.compose import ComposedDigest, compose_digest, subscriptions_from_settings
 from newsdesk.feeds.fetch import Fetcher
@@ -163,7 +164,8 @@ class Runtime:
             for subscription in self.subscriptions():
                 if subscription.include_tags and not tags & set(subscription.include_tags):
                     continue
-                await self._notify(subscription, _failing_feed_notice(feed))
+                notice = _failing_feed_notice(feed, subscription.platform)
+                await self._notify(subscription, notice)
                 reported += 1
         return reported
 
@@ -183,10 +185,10 @@ def _not_configured(platform: str, variable: str) -> DeliveryError:
     )
 
 
-def _failing_feed_notice(feed: Feed) -> str:
+def _failing_feed_notice(feed: Feed, platform: str) -> str:
     name = f"{feed.title} ({feed.url})" if feed.title else feed.url
     return (
         f"⚠️ The feed {name} has failed {feed.error_count} polls in a row:"
         f" {feed.last_error or 'unknown error'}. newsdesk keeps retrying it; an admin can"
-        f" remove it with /news feeds remove {feed.id}."
+        f" remove it with {command_name('feeds remove', platform)} {feed.id}."
     )

@@ -57,7 +57,7 @@ def test_slash_command_text_is_read_into_a_command(text, command):
         ("search page:2", "say what to search for", "search"),
         ("search x page:0", "page:0 is not a page number", "search"),
         ("feeds add", "give the feed's URL", "feeds add"),
-        ("feeds remove 1 2", "give one feed's id (see /news feeds list) or URL", "feeds remove"),
+        ("feeds remove 1 2", "give one feed's id (see feeds list) or URL", "feeds remove"),
         ("feeds delete 1", "feeds takes one of: list | add | remove | pause | resume", None),
         ("digest preview please", "digest preview takes no arguments", "digest preview"),
         ('subscribe schedule:"0 9', "a quote is not closed", "subscribe"),

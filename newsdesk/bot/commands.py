@@ -21,6 +21,7 @@ from datetime import datetime
 from typing import Any
 
 from newsdesk.bot.formatting import Formatter
+from newsdesk.bot.usage import ADMIN_COMMANDS, USAGE, command_name, command_usage, next_page
 from newsdesk.digest.text import period_label
 from newsdesk.feeds.admin import FeedRefused, add_feed
 from newsdesk.models import Digest, Feed, Subscription
@@ -33,37 +34,6 @@ from newsdesk.store import HIGHLIGHT_END, HIGHLIGHT_START, StoreError
 log = logging.getLogger(__name__)
 
 PAGE_SIZE = 5
-ADMIN_COMMANDS = frozenset(
-    {
-        "feeds list",
-        "feeds add",
-        "feeds remove",
-        "feeds pause",
-        "feeds resume",
-        "subscribe",
-        "unsubscribe",
-        "digest now",
-    }
-)
-
-# (usage, what it does, admin only); the order of /news help.
-USAGE: dict[str, tuple[str, str]] = {
-    "search": ("search <words> [tag:x] [source:y] [since:7d] [page:2]", "search the archive"),
-    "digest preview": ("digest preview", "this channel's next digest, only to you"),
-    "tags": ("tags", "the tags stories are filed under"),
-    "help": ("help", "this help"),
-    "feeds list": ("feeds list", "the feeds newsdesk follows"),
-    "feeds add": ("feeds add <url> [tag …]", "follow a feed (its current items become archive)"),
-    "feeds remove": ("feeds remove <id>", "stop following a feed and delete its items"),
-    "feeds pause": ("feeds pause <id>", "stop polling a feed, keeping its items"),
-    "feeds resume": ("feeds resume <id>", "poll a paused feed again"),
-    "subscribe": (
-        'subscribe [tag …] [-tag …] [schedule:"0 9 * * mon"] [tz:Europe/Paris] [lang:zh]',
-        "send this channel a digest of those tags (all when none; -tag excludes)",
-    ),
-    "unsubscribe": ("unsubscribe", "stop this channel's digest"),
-    "digest now": ("digest now", "send this channel's digest now"),
-}
 
 
 class UsageError(Exception):
@@ -76,7 +46,7 @@ class UsageError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Command:
-    """One parsed request: `name` is a key of USAGE, `args` its typed arguments."""
+    """One parsed request: `name` is a key of `usage.USAGE`, `args` its typed arguments."""
 
     name: str
     args: dict[str, Any] = field(default_factory=dict)
@@ -157,7 +127,7 @@ def _parse_subcommand(name: str, rest: str) -> Command:
         return Command(name, {"url": words[0], "tags": words[1:]})
     if name in ("feeds remove", "feeds pause", "feeds resume"):
         if len(words) != 1:
-            raise UsageError("give one feed's id (see /news feeds list) or URL", name)
+            raise UsageError("give one feed's id (see feeds list) or URL", name)
         return Command(name, {"feed": words[0]})
     if words:
         raise UsageError(f"{name} takes no arguments", name)
@@ -203,7 +173,7 @@ def usage_error_reply(error: UsageError, fmt: Formatter) -> Reply:
 def _usage_reply(message: str, command: str | None, fmt: Formatter) -> str:
     text = f"⚠️ {fmt.text(message)}."
     if command in USAGE:
-        text += f"\nUsage: {fmt.code('/news ' + USAGE[command][0])}"
+        text += f"\nUsage: {fmt.code(command_usage(command, fmt.platform))}"
     else:
         text += f" {fmt.code('/news help')} lists the commands."
     return text
@@ -216,7 +186,8 @@ def _refusal(runtime: Runtime, caller: Caller, command: Command, fmt: Formatter)
         else "members with Manage Server (or a role in the config's [discord].admin_roles)"
     )
     return (
-        f"Sorry, {fmt.code('/news ' + command.name)} is for newsdesk admins: {who}."
+        f"Sorry, {fmt.code(command_name(command.name, caller.platform))} is for newsdesk"
+        f" admins: {who}."
         " Nothing was changed."
     )
 
@@ -225,9 +196,9 @@ async def _help(runtime: Runtime, caller: Caller, args: dict[str, Any], fmt: For
     everyone = [k for k in USAGE if k not in ADMIN_COMMANDS]
     admin = [k for k in USAGE if k in ADMIN_COMMANDS]
     lines = [fmt.bold("newsdesk: AI-industry news, searchable, with a digest per channel")]
-    lines += [f"{fmt.code('/news ' + USAGE[k][0])}: {USAGE[k][1]}" for k in everyone]
+    lines += [f"{fmt.code(command_usage(k, fmt.platform))}: {USAGE[k][1]}" for k in everyone]
     lines.append(fmt.bold("For admins"))
-    lines += [f"{fmt.code('/news ' + USAGE[k][0])}: {USAGE[k][1]}" for k in admin]
+    lines += [f"{fmt.code(command_usage(k, fmt.platform))}: {USAGE[k][1]}" for k in admin]
     lines.append(_channel_status(runtime, caller, fmt))
     return Reply("\n".join(lines))
 
@@ -235,7 +206,10 @@ async def _help(runtime: Runtime, caller: Caller, args: dict[str, Any], fmt: For
 def _channel_status(runtime: Runtime, caller: Caller, fmt: Formatter) -> str:
     subscription = runtime.store.channel_subscription(caller.platform, caller.channel)
     if subscription is None:
-        return "This channel gets no digest; an admin can start one with /news subscribe."
+        return (
+            "This channel gets no digest; an admin can start one with"
+            f" {fmt.code(command_name('subscribe', caller.platform))}."
+        )
     return "This channel gets " + _describe_subscription(subscription, runtime.clock(), fmt) + "."
 
 
@@ -276,14 +250,15 @@ async def _search(runtime: Runtime, caller: Caller, args: dict[str, Any], fmt: F
         if snippet:
             lines.append(fmt.quote(snippet[:300]))
     if len(hits) > PAGE_SIZE:
-        next_page = f"/news search {args['query']} page:{page + 1}"
-        lines.append(f"More: {fmt.code(next_page)}")
+        more = next_page(args["query"], page + 1, fmt.platform)
+        lines.append(f"More: {fmt.code(more)}")
     return Reply("\n".join(lines))
 
 
 async def _tags(runtime: Runtime, caller: Caller, args: dict[str, Any], fmt: Formatter) -> Reply:
     counts = runtime.store.tag_counts()
-    lines = [fmt.bold("Tags") + " (use them in search with tag:name, and in /news subscribe)"]
+    subscribe = command_name("subscribe", caller.platform)
+    lines = [fmt.bold("Tags") + f" (use them in search with tag:name, and in {subscribe})"]
     for tag in runtime.pipeline.taxonomy.tags:
         count = counts.get(tag.name, 0)
         lines.append(f"{tag.emoji} {fmt.code(tag.name)} {fmt.text(tag.label)}: {count} stories")
@@ -297,7 +272,7 @@ async def _digest_preview(
     if subscription is None:
         return Reply(
             "This channel has no digest yet; an admin can start one with"
-            f" {fmt.code('/news subscribe')}."
+            f" {fmt.code(command_name('subscribe', caller.platform))}."
         )
     digest = await runtime.preview(subscription)
     return Reply(f"Preview of the next digest for {fmt.text(subscription.name)}:", digest=digest)
@@ -309,7 +284,8 @@ async def _digest_now(
     subscription = runtime.store.channel_subscription(caller.platform, caller.channel)
     if subscription is None:
         return Reply(
-            f"This channel has no digest to send; start one with {fmt.code('/news subscribe')}."
+            "This channel has no digest to send; start one with"
+            f" {fmt.code(command_name('subscribe', caller.platform))}."
         )
     result = await runtime.send_digest(subscription)
     digest = result.digest
@@ -327,7 +303,8 @@ async def _feeds_list(
 ) -> Reply:
     feeds = runtime.store.list_feeds()
     if not feeds:
-        return Reply(f"No feeds yet. Add one with {fmt.code('/news feeds add <url>')}.")
+        add = fmt.code(command_usage("feeds add", fmt.platform))
+        return Reply(f"No feeds yet. Add one with {add}.")
     lines = [fmt.bold(f"{len(feeds)} feeds")]
     for feed in feeds:
         lines.append(_feed_line(feed, fmt))

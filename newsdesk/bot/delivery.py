@@ -29,6 +29,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from newsdesk.bot.senders import DeliveryError, Sender
+from newsdesk.bot.usage import command_name
 from newsdesk.config import BotSettings
 from newsdesk.digest.text import period_label
 from newsdesk.models import Digest, Subscription
@@ -207,7 +208,8 @@ class Outbox:
             notice = (
                 f"⚠️ Admins: newsdesk could not deliver the digest for {period}"
                 f" after {failures} attempt(s) ({error}). Its stories will be in the next"
-                " digest; an admin can send it now with /news digest now."
+                " digest; an admin can send it now with"
+                f" {command_name('digest now', subscription.platform)}."
             )
             try:
                 await sender.send(sender.notice(notice), key=f"nd{digest.id}-fail")

@@ -7,8 +7,9 @@ admins can widen under Server Settings → Integrations. The permission is check
 every call, with the roles listed in `[discord].admin_roles`, because a command's default
 permissions are only a hint to the client.
 
-Every command defers at once (Discord gives up after 3 seconds) and answers with follow-ups,
-sent without any allowed mentions.
+Every command defers at once, privately (Discord gives up after 3 seconds), and answers with
+follow-ups sent without any allowed mentions; an answer meant for the channel replaces the
+private placeholder with a public message.
 """
 
 from __future__ import annotations
@@ -90,22 +91,24 @@ def build_commands(runtime: Runtime, settings: DiscordSettings) -> list[app_comm
     """The two command groups, each callback a one-line translation into a `Command`."""
     fmt = DiscordFormat()
 
-    async def run(interaction: discord.Interaction, command: Command, *, public: bool) -> None:
+    async def run(interaction: discord.Interaction, command: Command) -> None:
         admin = discord_is_admin(interaction, settings.admin_roles)
 
         async def is_admin() -> bool:
             return admin
 
-        # Refusals and errors are private even for commands whose success the channel sees.
-        ephemeral = not (public and admin)
-        await interaction.response.defer(ephemeral=ephemeral, thinking=True)
+        # Deferred privately: whether the answer is for the channel (a feed added, a digest
+        # started) is only known once the command ran; refusals and mistakes stay private.
+        await interaction.response.defer(ephemeral=True, thinking=True)
         caller = Caller("discord", str(interaction.channel_id), str(interaction.user.id), is_admin)
         try:
             reply = await execute(runtime, caller, command, fmt)
         except Exception:
             log.exception("/news %s failed", command.name)
             reply = Reply("⚠️ Something went wrong; the details are in newsdesk's log.")
-        await send_reply(interaction, reply, ephemeral=ephemeral)
+        if not reply.ephemeral:
+            await interaction.delete_original_response()  # the private "thinking…"
+        await send_reply(interaction, reply, ephemeral=reply.ephemeral)
 
     news = app_commands.Group(name="news", description="AI-industry news: search, tags, digests")
     digest = app_commands.Group(name="digest", description="This channel's digest", parent=news)
@@ -128,44 +131,44 @@ def build_commands(runtime: Runtime, settings: DiscordSettings) -> list[app_comm
         query: str,
         page: app_commands.Range[int, 1, 100] = 1,
     ) -> None:
-        await run(interaction, Command("search", {"query": query, "page": page}), public=False)
+        await run(interaction, Command("search", {"query": query, "page": page}))
 
     @news.command(name="tags", description="The tags stories are filed under")
     async def tags(interaction: discord.Interaction) -> None:
-        await run(interaction, Command("tags"), public=False)
+        await run(interaction, Command("tags"))
 
     @news.command(name="help", description="What newsdesk can do")
     async def help_(interaction: discord.Interaction) -> None:
-        await run(interaction, Command("help"), public=False)
+        await run(interaction, Command("help"))
 
     @digest.command(name="preview", description="This channel's next digest, only to you")
     async def preview(interaction: discord.Interaction) -> None:
-        await run(interaction, Command("digest preview"), public=False)
+        await run(interaction, Command("digest preview"))
 
     @feeds.command(name="list", description="The feeds newsdesk follows")
     async def feeds_list(interaction: discord.Interaction) -> None:
-        await run(interaction, Command("feeds list"), public=False)
+        await run(interaction, Command("feeds list"))
 
     @feeds.command(name="add", description="Follow a feed")
     @app_commands.describe(url="The feed's http(s) URL", tags="Tags for all its items, e.g. china")
     async def feeds_add(interaction: discord.Interaction, url: str, tags: str = "") -> None:
         command = Command("feeds add", {"url": url, "tags": _words(tags)})
-        await run(interaction, command, public=True)
+        await run(interaction, command)
 
     @feeds.command(name="remove", description="Stop following a feed and delete its items")
     @app_commands.describe(feed="The feed's id (see /news-admin feeds list) or URL")
     async def feeds_remove(interaction: discord.Interaction, feed: str) -> None:
-        await run(interaction, Command("feeds remove", {"feed": feed}), public=True)
+        await run(interaction, Command("feeds remove", {"feed": feed}))
 
     @feeds.command(name="pause", description="Stop polling a feed, keeping its items")
     @app_commands.describe(feed="The feed's id or URL")
     async def feeds_pause(interaction: discord.Interaction, feed: str) -> None:
-        await run(interaction, Command("feeds pause", {"feed": feed}), public=False)
+        await run(interaction, Command("feeds pause", {"feed": feed}))
 
     @feeds.command(name="resume", description="Poll a paused feed again")
     @app_commands.describe(feed="The feed's id or URL")
     async def feeds_resume(interaction: discord.Interaction, feed: str) -> None:
-        await run(interaction, Command("feeds resume", {"feed": feed}), public=False)
+        await run(interaction, Command("feeds resume", {"feed": feed}))
 
     @admin.command(name="subscribe", description="Send this channel a digest")
     @app_commands.describe(
@@ -190,15 +193,15 @@ def build_commands(runtime: Runtime, settings: DiscordSettings) -> list[app_comm
             "timezone": timezone,
             "language": language,
         }
-        await run(interaction, Command("subscribe", args), public=True)
+        await run(interaction, Command("subscribe", args))
 
     @admin.command(name="unsubscribe", description="Stop this channel's digest")
     async def unsubscribe(interaction: discord.Interaction) -> None:
-        await run(interaction, Command("unsubscribe"), public=True)
+        await run(interaction, Command("unsubscribe"))
 
     @admin_digest.command(name="now", description="Send this channel's digest now")
     async def digest_now(interaction: discord.Interaction) -> None:
-        await run(interaction, Command("digest now"), public=False)
+        await run(interaction, Command("digest now"))
 
     return [news, admin]
 

@@ -248,12 +248,12 @@ class InteractionCallback:
 
 @dataclass(frozen=True)
 class WebhookPost:
-    """One accepted webhook execute (POST) or message edit (PATCH)."""
+    """One accepted webhook execute (POST), message edit (PATCH) or deletion (DELETE)."""
 
     method: str
     webhook_id: str
     token: str
-    target: str | None  # None for POST; "@original" or the message id for PATCH
+    target: str | None  # None for POST; "@original" or the message id for PATCH and DELETE
     message_id: str  # the message created or edited
     payload: dict[str, Any]
     query: dict[str, str]
@@ -311,6 +311,7 @@ _ROUTES = (
     # @original before {message_id}, which would match it too
     _Route("GET", _ORIGINAL, "_get_webhook_message", False),
     _Route("PATCH", _ORIGINAL, "_edit_webhook_message", False),
+    _Route("DELETE", _ORIGINAL, "_delete_webhook_message", False),
     _Route("GET", _WEBHOOK_MESSAGE, "_get_webhook_message", False),
     _Route("PATCH", _WEBHOOK_MESSAGE, "_edit_webhook_message", False),
 )
@@ -1291,6 +1292,27 @@ class DiscordServer(LoopbackServer):
             )
             self._webhook_posts.append(post)
         return answer
+
+    def _delete_webhook_message(self, call: _Call) -> _Answer:
+        """Delete an interaction's original response (e.g. a "thinking…" placeholder)."""
+        message_id, problem = self._webhook_message(call.params)
+        if problem or message_id is None:
+            return problem or UNKNOWN_MESSAGE
+        self._posted = [m for m in self._posted if m.id != message_id]
+        self._objects.pop(message_id, None)
+        self._originals.pop(call.params["webhook_token"], None)
+        self._webhook_posts.append(
+            WebhookPost(
+                "DELETE",
+                call.params["webhook_id"],
+                call.params["webhook_token"],
+                "@original",
+                message_id,
+                {},
+                call.query,
+            )
+        )
+        return _Answer(204)
 
 
 @pytest.fixture
