@@ -124,7 +124,14 @@ class App:
     def _spawn(self, work: Any) -> None:
         task = asyncio.ensure_future(work)
         self._background.add(task)
-        task.add_done_callback(self._background.discard)
+        task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[Any]) -> None:
+        """A background task ended: say so if it failed (e.g. the Discord gateway gave up),
+        rather than leave the error to be lost with the task."""
+        self._background.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("%s stopped", task.get_coro(), exc_info=task.exception())
 
     async def _start_slack(self, runtime: Runtime, connect: bool) -> None:
         config = self.settings.slack
