@@ -14,9 +14,11 @@ import contextlib
 import logging
 import os
 import signal
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
+import aiohttp
 import httpx
 
 from newsdesk.config import Settings
@@ -142,23 +144,13 @@ class App:
 
         from newsdesk.bot.slack_app import EVENTS_PATH, build_slack_app
 
-        base = {"base_url": self.slack_base_url} if self.slack_base_url else {}
-        # Delivery's own client: no retry handlers, so a dropped post is never resent blindly.
-        runtime.slack_client = AsyncWebClient(token=token, retry_handlers=[], **base)
         if config.mode == "socket":
-            app_token = _secret(config.app_token_env)
-            if app_token is None:
+            secret = _secret(config.app_token_env)
+            if secret is None:
                 raise StartupError(
                     f"[slack].mode is socket but {config.app_token_env} (an xapp-… app-level"
                     ' token with connections:write) is not set; set it, or use mode = "http"'
                 )
-            app = build_slack_app(runtime, config, token=token, base_url=self.slack_base_url)
-            if connect:
-                from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
-
-                handler = AsyncSocketModeHandler(app, app_token)
-                await handler.connect_async()
-                self._closers.append(handler.close_async)
         else:
             secret = _secret(config.signing_secret_env)
             if secret is None:
@@ -166,6 +158,26 @@ class App:
                     f"[slack].mode is http but {config.signing_secret_env} (the app's signing"
                     " secret) is not set"
                 )
+        base = {"base_url": self.slack_base_url} if self.slack_base_url else {}
+        # Delivery's own client: no retry handlers, so a dropped post is never resent blindly.
+        runtime.slack_client = AsyncWebClient(token=token, retry_handlers=[], **base)
+        await _check_token(
+            runtime.slack_client.auth_test(), f"the bot token in {config.bot_token_env}"
+        )
+        if config.mode == "socket":
+            app = build_slack_app(runtime, config, token=token, base_url=self.slack_base_url)
+            # slack_sdk retries a refused connection forever; a bad token is better said now.
+            await _check_token(
+                app.client.apps_connections_open(app_token=secret),
+                f"the app-level token in {config.app_token_env} (it needs connections:write)",
+            )
+            if connect:
+                from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+                handler = AsyncSocketModeHandler(app, secret)
+                self._closers.append(handler.close_async)
+                await handler.connect_async()
+        else:
             app = build_slack_app(
                 runtime, config, token=token, signing_secret=secret, base_url=self.slack_base_url
             )
@@ -173,9 +185,9 @@ class App:
 
             runner = web.AppRunner(app.web_app(path=EVENTS_PATH, port=config.http_port))
             await runner.setup()
+            self._closers.append(runner.cleanup)
             site = web.TCPSite(runner, config.http_host, config.http_port)
             await site.start()
-            self._closers.append(runner.cleanup)
             log.info(
                 "Slack events at http://%s:%d%s", config.http_host, config.http_port, EVENTS_PATH
             )
@@ -200,6 +212,19 @@ class App:
         if connect:
             self._spawn(bot.connect(reconnect=True))
         self.platforms.append("Discord")
+
+
+async def _check_token(call: Awaitable[Any], what: str) -> None:
+    """Refuse to start on a token Slack rejects; only warn when Slack cannot be reached (it
+    may be back by the time a digest is due)."""
+    from slack_sdk.errors import SlackApiError
+
+    try:
+        await call
+    except SlackApiError as exc:
+        raise StartupError(f"Slack refused {what}: {exc.response.get('error')}") from None
+    except (TimeoutError, OSError, aiohttp.ClientError) as exc:
+        log.warning("could not check %s with Slack: %s", what, exc)
 
 
 def _secret(variable: str) -> str | None:

@@ -149,3 +149,24 @@ async def test_with_tokens_it_serves_slack_and_discord_and_delivers_to_both(
     assert response.status_code == 200
     assert "Kimi K3 tops the open-model leaderboard" in slack_server.responses("k")[0]["text"]
     assert {c["name"] for c in discord_server.synced_commands()} == {"news", "news-admin"}
+
+
+@pytest.mark.parametrize(
+    ("variable", "says"),
+    [
+        ("SLACK_BOT_TOKEN", "Slack refused the bot token in SLACK_BOT_TOKEN: invalid_auth"),
+        ("SLACK_APP_TOKEN", "Slack refused the app-level token in SLACK_APP_TOKEN"),
+    ],
+)
+async def test_a_token_slack_refuses_stops_the_start_with_a_clear_error(
+    tmp_path, monkeypatch, slack_server, variable, says
+):
+    monkeypatch.setenv("SLACK_BOT_TOKEN", slack_server.token)
+    monkeypatch.setenv("SLACK_APP_TOKEN", slack_server.app_token)
+    monkeypatch.delenv("DISCORD_TOKEN", raising=False)
+    monkeypatch.setenv(variable, "xoxb-revoked" if variable == "SLACK_BOT_TOKEN" else "xapp-nope")
+    app = App(bot_settings(tmp_path), slack_base_url=slack_server.base_url)
+    with pytest.raises(StartupError) as error:
+        await app.start()  # a refused token is said at once, not retried forever
+    assert str(error.value).startswith(says)
+    assert "revoked" not in str(error.value) and "nope" not in str(error.value)

@@ -6,11 +6,17 @@ sends what the server expects and reads what it answers the way it would read sl
 
 from __future__ import annotations
 
+import asyncio
+import base64
 import json
+import os
+import socket
 import threading
 import time
 import urllib.parse
 import urllib.request
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 import aiohttp
@@ -25,6 +31,9 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.http_retry.builtin_interval_calculators import FixedValueRetryIntervalCalculator
 from slack_sdk.signature import Clock, SignatureVerifier
+from slack_sdk.socket_mode.aiohttp import SocketModeClient
+from slack_sdk.socket_mode.request import SocketModeRequest
+from slack_sdk.socket_mode.response import SocketModeResponse
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
@@ -38,6 +47,7 @@ from tests.servers.slack_server import (
     Status,
     signed_headers,
     slash_command_body,
+    slash_command_payload,
 )
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
@@ -415,6 +425,248 @@ async def test_bolt_app_answers_a_signed_slash_command_through_the_server(slack_
     assert forged.status == 401
     assert slack_server.responses("cmd") == [{"text": "you asked for latest"}]
     assert slack_server.count("auth.test") == 1  # Bolt checked the token against the server
+
+
+# -- Socket Mode -----------------------------------------------------------------------------------
+
+
+@asynccontextmanager
+async def socket_mode_client(server: SlackServer) -> AsyncIterator[SocketModeClient]:
+    """slack_sdk's aiohttp Socket Mode client (the one Bolt's async handler runs), not yet
+    connected, pointed at the server and always closed afterwards."""
+    web = AsyncWebClient(base_url=server.base_url, timeout=5, retry_handlers=[])
+    client = SocketModeClient(app_token=server.app_token, web_client=web)
+    try:
+        yield client
+    finally:
+        await client.close()
+
+
+async def eventually(check: Any, timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "condition not met in time"
+        await asyncio.sleep(0.01)
+
+
+async def test_socket_mode_client_connects_gets_hello_and_acks_an_envelope(slack_server):
+    messages: list[dict[str, Any]] = []
+    requests: list[SocketModeRequest] = []
+
+    async def on_message(client: Any, message: dict[str, Any], raw: str | None) -> None:
+        messages.append(message)
+
+    async def on_request(client: Any, request: SocketModeRequest) -> None:
+        requests.append(request)
+        answer = SocketModeResponse(request.envelope_id, payload={"text": "got it"})
+        await client.send_socket_mode_response(answer)
+
+    async with socket_mode_client(slack_server) as client:
+        client.message_listeners.append(on_message)
+        client.socket_mode_request_listeners.append(on_request)
+        await client.connect()
+        await slack_server.wait_for_socket_async()
+        payload = slash_command_payload("latest", response_url=slack_server.response_url("r1"))
+        envelope_id = slack_server.send_envelope(
+            "slash_commands", payload, accepts_response_payload=True
+        )
+        ack = await slack_server.wait_for_ack_async(envelope_id)
+        live = slack_server.socket_connections()
+    await eventually(lambda: slack_server.socket_connections() == 0)
+
+    assert live == 1
+    assert ack == {"envelope_id": envelope_id, "payload": {"text": "got it"}}
+    assert slack_server.socket_acks() == [ack]
+    hello = messages[0]
+    assert (hello["type"], hello["num_connections"]) == ("hello", 1)
+    assert hello["connection_info"] == {"app_id": "A0NEWSDESK"}
+    [request] = requests
+    assert (request.type, request.envelope_id) == ("slash_commands", envelope_id)
+    assert request.payload == payload
+    assert request.payload["user_name"] == "bob"
+    assert request.accepts_response_payload is True
+    assert (request.retry_attempt, request.retry_reason) == (0, "")
+    assert slack_server.calls == [("apps.connections.open", {})]
+
+
+async def test_apps_connections_open_takes_the_app_token_and_only_there(slack_server):
+    web = AsyncWebClient(base_url=slack_server.base_url, timeout=5, retry_handlers=[])
+
+    async def error_of(call: Any) -> str:
+        with pytest.raises(SlackApiError) as raised:
+            await call
+        return raised.value.response["error"]
+
+    opened = await web.apps_connections_open(app_token=slack_server.app_token)
+    wrong = await error_of(web.apps_connections_open(app_token="xapp-wrong"))
+    bot_token = await error_of(web.apps_connections_open(app_token=slack_server.token))
+    app_token_elsewhere = await error_of(web.auth_test(token=slack_server.app_token))
+    async with socket_mode_client(slack_server) as client:
+        client.app_token = "xapp-wrong"
+        with pytest.raises(SlackApiError, match="invalid_auth"):
+            await client.issue_new_wss_url()  # what connect() would retry forever
+
+    url = urllib.parse.urlsplit(opened["url"])
+    assert (url.scheme, url.netloc, url.path) == ("ws", f"127.0.0.1:{slack_server.port}", "/link/")
+    assert urllib.parse.parse_qs(url.query)["ticket"][0]
+    assert (wrong, bot_token, app_token_elsewhere) == (
+        "invalid_auth",
+        "not_allowed_token_type",
+        "not_allowed_token_type",
+    )
+    assert slack_server.socket_connections() == 0
+
+
+async def test_socket_url_is_single_use_and_link_needs_an_upgrade(slack_server):
+    web = AsyncWebClient(base_url=slack_server.base_url, timeout=5, retry_handlers=[])
+    url = (await web.apps_connections_open(app_token=slack_server.app_token))["url"]
+
+    async with aiohttp.ClientSession() as session:
+        async with session.ws_connect(url) as socket:
+            hello = await socket.receive_json(timeout=5)
+            with pytest.raises(aiohttp.WSServerHandshakeError) as reused:
+                await session.ws_connect(url)
+        async with session.get(url.replace("ws://", "http://")) as plain:
+            plain_status = plain.status
+
+    assert hello["type"] == "hello"
+    assert reused.value.status == 401
+    assert plain_status == 426
+    assert slack_server.sockets_opened() == 1
+
+
+def test_socket_reads_long_and_fragmented_frames_and_answers_pings(slack_server):
+    with raw_socket(slack_server) as sock:
+        hello = json.loads(read_frame(sock)[1])
+        big = json.dumps({"envelope_id": "e-big", "payload": {"text": "x" * 70_000}}).encode()
+        sock.sendall(masked_frame(0x1, big))  # a 64-bit length
+        medium = json.dumps({"envelope_id": "e-medium", "payload": {"text": "y" * 300}}).encode()
+        sock.sendall(masked_frame(0x1, medium[:100], final=False))  # 16-bit lengths, in parts
+        sock.sendall(masked_frame(0x9, b"are you there"))  # a ping between the fragments
+        sock.sendall(masked_frame(0x0, medium[100:]))
+        pong = read_frame(sock)
+        sock.sendall(masked_frame(0x8, (1000).to_bytes(2, "big")))
+        closing = read_frame(sock)
+        slack_server.wait_for_ack("e-medium")
+
+    assert hello["type"] == "hello"
+    assert pong == (0xA, b"are you there")
+    assert closing == (0x8, (1000).to_bytes(2, "big"))
+    assert [len(ack["payload"]["text"]) for ack in slack_server.socket_acks()] == [70_000, 300]
+
+
+def test_unmasked_client_frame_is_closed_with_1002_and_reported():
+    with SlackServer() as server, raw_socket(server) as sock:
+        read_frame(sock)  # hello
+        sock.sendall(bytes([0x81, 2]) + b"{}")
+        closing = read_frame(sock)
+        deadline = time.monotonic() + 5
+        while not server.errors and time.monotonic() < deadline:
+            time.sleep(0.01)
+
+    assert closing == (0x8, (1002).to_bytes(2, "big") + b"client frames must be masked")
+    assert "client frames must be masked" in str(server.errors)
+
+
+@contextmanager
+def raw_socket(server: SlackServer) -> Iterator[socket.socket]:
+    """A WebSocket by hand, to send frames no client library would."""
+    url = WebClient(base_url=server.base_url).apps_connections_open(app_token=server.app_token)
+    parts = urllib.parse.urlsplit(url["url"])
+    key = base64.b64encode(os.urandom(16)).decode()
+    with socket.create_connection((parts.hostname, parts.port), timeout=5) as sock:
+        sock.sendall(
+            f"GET {parts.path}?{parts.query} HTTP/1.1\r\nHost: {parts.netloc}\r\n"
+            "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+            f"Sec-WebSocket-Key: {key}\r\n\r\n".encode()
+        )
+        head = b""
+        while not head.endswith(b"\r\n\r\n"):
+            head += sock.recv(1)
+        assert head.startswith(b"HTTP/1.1 101 "), head
+        yield sock
+
+
+def masked_frame(opcode: int, payload: bytes, *, final: bool = True) -> bytes:
+    size = len(payload)
+    if size < 126:
+        length = bytes([0x80 | size])
+    elif size < 1 << 16:
+        length = bytes([0x80 | 126]) + size.to_bytes(2, "big")
+    else:
+        length = bytes([0x80 | 127]) + size.to_bytes(8, "big")
+    mask = os.urandom(4)
+    body = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+    return bytes([(0x80 if final else 0) | opcode]) + length + mask + body
+
+
+def read_frame(sock: socket.socket) -> tuple[int, bytes]:
+    """One unfragmented server frame: (opcode, payload)."""
+
+    def exactly(size: int) -> bytes:
+        data = b""
+        while len(data) < size:
+            chunk = sock.recv(size - len(data))
+            assert chunk, "connection closed mid-frame"
+            data += chunk
+        return data
+
+    first, second = exactly(2)
+    assert first & 0x80 and not second & 0x80  # final, unmasked
+    size = second & 0x7F
+    if size >= 126:
+        size = int.from_bytes(exactly(2 if size == 126 else 8), "big")
+    return first & 0x0F, exactly(size)
+
+
+async def test_disconnect_message_makes_the_client_reconnect_on_a_new_url(slack_server):
+    async def ack(client: Any, request: SocketModeRequest) -> None:
+        await client.send_socket_mode_response(SocketModeResponse(request.envelope_id))
+
+    async with socket_mode_client(slack_server) as client:
+        client.socket_mode_request_listeners.append(ack)
+        await client.connect()
+        await slack_server.wait_for_socket_async()
+        slack_server.disconnect_socket("refresh_requested")
+        await eventually(
+            lambda: slack_server.sockets_opened() == 2 and slack_server.socket_connections() == 1
+        )
+        envelope_id = slack_server.send_envelope("events_api", {"event": {"type": "app_mention"}})
+        ack_after = await slack_server.wait_for_ack_async(envelope_id)
+
+    assert ack_after == {"envelope_id": envelope_id}
+    assert slack_server.count("apps.connections.open") == 2
+
+
+async def test_stop_closes_live_sockets_with_going_away():
+    server = SlackServer().start()
+    web = AsyncWebClient(base_url=server.base_url, timeout=5, retry_handlers=[])
+    url = (await web.apps_connections_open(app_token=server.app_token))["url"]
+    async with aiohttp.ClientSession() as session, session.ws_connect(url) as socket:
+        await socket.receive_json(timeout=5)  # hello
+        started = time.monotonic()
+        server.stop()
+        stopped_in = time.monotonic() - started
+        closing = await socket.receive(timeout=5)
+
+    assert stopped_in < 1
+    assert (closing.type, closing.data) == (aiohttp.WSMsgType.CLOSE, 1001)
+    assert server.socket_connections() == 0
+    assert server.errors == []
+
+
+async def test_blocking_waits_refuse_to_stall_the_event_loop(slack_server):
+    with pytest.raises(RuntimeError, match="wait_for_socket_async"):
+        slack_server.wait_for_socket(timeout=0.01)
+    with pytest.raises(TimeoutError):
+        await slack_server.wait_for_socket_async(timeout=0.01)
+    with pytest.raises(RuntimeError, match="no Socket Mode client is connected"):
+        slack_server.send_envelope("events_api", {})
+
+
+def test_blocking_wait_for_socket_times_out_off_the_loop(slack_server):
+    with pytest.raises(TimeoutError, match="no Socket Mode connection"):
+        slack_server.wait_for_socket(timeout=0.01)
 
 
 class _FixedClock(Clock):

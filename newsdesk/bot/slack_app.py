@@ -38,9 +38,11 @@ def build_slack_app(
     base_url: str | None = None,
 ) -> AsyncApp:
     """A Bolt app serving `settings.command`; `base_url` points it at another Web API (tests)."""
-    client = AsyncWebClient(token=token, **({"base_url": base_url} if base_url else {}))
+    # Bolt builds its own client from the token; one is passed only to point it elsewhere.
+    client = AsyncWebClient(token=token, base_url=base_url) if base_url else None
     app = AsyncApp(
         client=client,
+        token=None if client else token,
         signing_secret=signing_secret,
         # Socket Mode requests are not signed; HTTP ones are always checked.
         request_verification_enabled=bool(signing_secret),

@@ -19,12 +19,22 @@ or through the ``slack_server`` pytest fixture at the bottom of this module. Sla
 sent to a Bolt app as Slack does, with :func:`slash_command_body` and :func:`signed_headers`,
 and the app's ``respond()`` lands in :meth:`SlackServer.responses`.
 
+Socket Mode, the bot's default, is served too: the app opens a socket with its app-level token
+and the test pushes envelopes down it::
+
+    handler = AsyncSocketModeHandler(app, server.app_token)  # app's client has base_url=...
+    await handler.connect_async()
+    await server.wait_for_socket_async()
+    payload = slash_command_payload("help", response_url=server.response_url("r1"))
+    envelope_id = server.send_envelope("slash_commands", payload, accepts_response_payload=True)
+    ack = await server.wait_for_ack_async(envelope_id)
+
 Behaviour worth knowing when writing tests:
 
 * Web API methods live under :attr:`SlackServer.base_url` (``/api/<method>``), answer GET and
   POST alike, and take arguments from the query string, a form body or a JSON body, merged.
-  Implemented: ``auth.test``, ``chat.postMessage``, ``chat.postEphemeral``, ``users.info`` and
-  ``conversations.history``; anything else is ``unknown_method``.
+  Implemented: ``auth.test``, ``chat.postMessage``, ``chat.postEphemeral``, ``users.info``,
+  ``conversations.history`` and ``apps.connections.open``; anything else is ``unknown_method``.
 * The token is read from ``Authorization: Bearer`` or a ``token`` form field. A ``token`` inside
   a JSON body is not a credential, as on slack.com: such a call gets ``not_authed``. Failures are
   HTTP 200 with ``{"ok": false, "error": ...}`` as Slack sends them, so slack_sdk raises
@@ -41,23 +51,53 @@ Behaviour worth knowing when writing tests:
   pages with ``cursor`` like Slack, and includes ``metadata`` only with
   ``include_all_metadata``. Hook posts do not show up in any channel's history.
 * ``stop()`` wakes handlers sleeping in a :class:`Delay`: they hang up without answering.
+
+Socket Mode:
+
+* ``apps.connections.open`` wants :attr:`SlackServer.app_token` (``xapp-test``), POSTed like the
+  other methods and scriptable like them (e.g. :class:`RateLimited`). The bot token gets
+  ``not_allowed_token_type`` there, and the app token gets it from every other method; any
+  other token is ``invalid_auth``. It answers ``ws://127.0.0.1:PORT/link/?ticket=…``.
+* Each URL is good for one connection: an unknown or used ticket is refused with HTTP 401
+  before the upgrade (aiohttp raises ``WSServerHandshakeError``), and ``/link/`` without a
+  WebSocket upgrade gets 426. WebSocket requests are not in ``calls``; count
+  ``apps.connections.open`` there, or use :meth:`~SlackServer.sockets_opened`.
+* The WebSocket is RFC 6455 without extensions: masked client frames (16/64-bit lengths,
+  fragments) are read, pings get pongs, a close is echoed and the connection ends; a frame
+  breaking the protocol is closed with 1002 and lands in ``errors``. The first message on a new
+  connection is always Slack's ``hello`` (``connection_info.app_id`` is ``A0NEWSDESK``).
+* :meth:`~SlackServer.send_envelope` pushes to the newest connection, with ``retry_attempt``
+  0; nothing is retried when the ack does not come. Every client message with an
+  ``envelope_id`` is kept, as sent, in :meth:`~SlackServer.socket_acks`; others are ignored.
+* :meth:`~SlackServer.disconnect_socket` sends Slack's ``{"type": "disconnect"}``; slack_sdk
+  then opens a new URL and socket and closes the old one itself (the server never does).
+* ``wait_for_socket()`` and ``wait_for_ack()`` block, so they refuse to run on a thread with a
+  running event loop: a client on that loop could never answer. Coroutines await the
+  ``*_async`` twins.
+* ``stop()`` sends close 1001 on every live socket and then cuts it, so a client that does not
+  answer the close cannot keep the server's threads alive.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import hashlib
 import hmac
 import json
+import secrets
+import socket
+import threading
 import time
+import uuid
 from collections import deque
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from http import HTTPStatus
 from typing import Any, NamedTuple
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit
 
 import pytest
 
@@ -77,11 +117,14 @@ __all__ = [
     "signed_headers",
     "slack_server",
     "slash_command_body",
+    "slash_command_payload",
 ]
 
 API_PREFIX = "/api/"
 RESPOND_PREFIX = "/respond/"
 WEBHOOK_PREFIX = "/services/"
+LINK_PATH = "/link/"  # the Socket Mode WebSocket endpoint, as on wss-primary.slack.com
+CONNECTIONS_OPEN = "apps.connections.open"  # the one method that takes the app-level token
 RESPONSE_URL = "response_url"  # the script() and calls name of posts to response URLs
 WEBHOOK = "webhook"  # the script() and calls name of posts to incoming webhooks
 
@@ -250,39 +293,51 @@ def signed_headers(signing_secret: str, body: str, timestamp: int | None = None)
 
 
 def slash_command_body(
-    command: str = "/news",
-    text: str = "help",
-    *,
-    response_url: str,
-    user_id: str = "U0MEMBER",
-    user_name: str = "bob",
-    channel_id: str = "C0GENERAL",
-    channel_name: str = "general",
-    team_id: str = TEAM_ID,
-    trigger_id: str = "1000000000.1000000000.0123456789abcdef0123456789abcdef",
+    command: str = "/news", text: str = "help", *, response_url: str, **fields: str
 ) -> str:
     """The urlencoded form body Slack posts to an app for a slash command, fields in Slack's order.
 
     ``response_url`` has no default on purpose: a slack.com URL would send the app's ``respond()``
-    to the internet; pass :meth:`SlackServer.response_url`.
+    to the internet; pass :meth:`SlackServer.response_url`. Other fields (``user_id``,
+    ``channel_id``, …) are :func:`slash_command_payload`'s, with its defaults.
     """
     return urlencode(
-        {
-            "token": "legacy-verification-token",
-            "team_id": team_id,
-            "team_domain": TEAM_NAME,
-            "channel_id": channel_id,
-            "channel_name": channel_name,
-            "user_id": user_id,
-            "user_name": user_name,
-            "command": command,
-            "text": text,
-            "api_app_id": APP_ID,
-            "is_enterprise_install": "false",
-            "response_url": response_url,
-            "trigger_id": trigger_id,
-        }
+        slash_command_payload(text, response_url=response_url, command=command, **fields)
     )
+
+
+def slash_command_payload(
+    text: str = "help",
+    *,
+    response_url: str,
+    command: str = "/news",
+    user_id: str = "U0MEMBER",
+    user_name: str | None = None,
+    channel_id: str = "C0GENERAL",
+    channel_name: str | None = None,
+    team_id: str = TEAM_ID,
+    trigger_id: str = "1000000000.1000000000.0123456789abcdef0123456789abcdef",
+) -> dict[str, str]:
+    """The payload of a ``slash_commands`` envelope: :func:`slash_command_body`'s fields as a
+    JSON object of strings, which is how Socket Mode delivers them (``"is_enterprise_install":
+    "false"`` included). Send it with ``server.send_envelope("slash_commands", payload,
+    accepts_response_payload=True)``, as Slack does."""
+    known_user = DEFAULT_USERS.get(user_id)
+    return {
+        "token": "legacy-verification-token",
+        "team_id": team_id,
+        "team_domain": TEAM_NAME,
+        "channel_id": channel_id,
+        "channel_name": channel_name or DEFAULT_CHANNELS.get(channel_id, channel_id.lower()),
+        "user_id": user_id,
+        "user_name": user_name or (known_user.name if known_user else user_id.lower()),
+        "command": command,
+        "text": text,
+        "api_app_id": APP_ID,
+        "is_enterprise_install": "false",
+        "response_url": response_url,
+        "trigger_id": trigger_id,
+    }
 
 
 # -- argument parsing ----------------------------------------------------------------------------
@@ -343,6 +398,72 @@ def _error_slug(code: int) -> str:
         return f"http_{code}"
 
 
+# -- Socket Mode: RFC 6455 frames ------------------------------------------------------------------
+
+_WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"  # RFC 6455 section 1.3
+_CONTINUATION, _TEXT, _BINARY, _CLOSE, _PING, _PONG = 0x0, 0x1, 0x2, 0x8, 0x9, 0xA
+_MAX_FRAME = 1 << 24  # far above any envelope ack; a larger frame is closed with 1009
+_SOCKET_DEBUG_INFO = {"host": "applink-newsdesk-test", "build_number": 1}
+
+
+def _accept_key(key: str) -> str:
+    """The Sec-WebSocket-Accept answering a client's Sec-WebSocket-Key."""
+    return base64.b64encode(hashlib.sha1((key + _WS_GUID).encode()).digest()).decode()
+
+
+def _frame(opcode: int, payload: bytes) -> bytes:
+    """One final, unmasked frame, as a server sends them."""
+    size = len(payload)
+    if size < 126:
+        head = bytes([0x80 | opcode, size])
+    elif size < 1 << 16:
+        head = bytes([0x80 | opcode, 126]) + size.to_bytes(2, "big")
+    else:
+        head = bytes([0x80 | opcode, 127]) + size.to_bytes(8, "big")
+    return head + payload
+
+
+class _SocketClosed(Exception):
+    """The client broke the WebSocket protocol: close with ``code`` and end the connection."""
+
+    def __init__(self, code: int, reason: str) -> None:
+        super().__init__(f"{code} {reason}")
+        self.code = code
+        self.reason = reason
+
+
+class _Link:
+    """One live Socket Mode connection, writable from any thread (the handler answers pings,
+    the test sends envelopes, stop() says goodbye); frames never interleave."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.number = 0  # 1 for the first connection the server accepted, and so on
+        self.write_lock = threading.Lock()
+        self.close_sent = False
+
+    def send(self, opcode: int, payload: bytes) -> bool:
+        with self.write_lock:
+            return self.send_locked(opcode, payload)
+
+    def send_locked(self, opcode: int, payload: bytes) -> bool:
+        """Send with ``write_lock`` held; False when closing or the client is gone."""
+        if self.close_sent:
+            return False
+        self.close_sent = opcode == _CLOSE
+        try:
+            self.sock.sendall(_frame(opcode, payload))
+        except OSError:
+            return False
+        return True
+
+    def send_json(self, message: dict[str, Any]) -> bool:
+        return self.send(_TEXT, json.dumps(message, ensure_ascii=False).encode())
+
+    def close(self, code: int, reason: str = "") -> bool:
+        return self.send(_CLOSE, code.to_bytes(2, "big") + reason.encode()[:120])
+
+
 # -- the handler ---------------------------------------------------------------------------------
 
 
@@ -367,6 +488,8 @@ class _Handler(LoopbackHandler):
                 self._hook(RESPONSE_URL, url.path.removeprefix(RESPOND_PREFIX), raw)
             elif url.path.startswith(WEBHOOK_PREFIX):
                 self._hook(WEBHOOK, url.path.removeprefix(WEBHOOK_PREFIX), raw)
+            elif url.path == LINK_PATH:
+                self._socket_mode(url.query, headers)
             else:
                 self._send(404, f"no route {url.path}")
         except (_HangUp, *DISCONNECTS):
@@ -419,8 +542,12 @@ class _Handler(LoopbackHandler):
         if not presented:
             self._send(200, {"ok": False, "error": "not_authed"})
             return
-        if presented != owner.token:
+        if presented not in (owner.token, owner.app_token):
             self._send(200, {"ok": False, "error": "invalid_auth"})
+            return
+        if (presented == owner.app_token) != (method == CONNECTIONS_OPEN):
+            # App-level tokens open sockets and nothing else; bot tokens cannot open them.
+            self._send(200, {"ok": False, "error": "not_allowed_token_type"})
             return
         behaviour = self._after_delays(owner._next(method))
         if isinstance(behaviour, RateLimited):
@@ -466,6 +593,103 @@ class _Handler(LoopbackHandler):
                 raise _HangUp
             self._send(status, answer)
 
+    # -- Socket Mode ---------------------------------------------------------------------------
+
+    def _socket_mode(self, query: str, headers: Headers) -> None:
+        """The WebSocket behind a URL from apps.connections.open: handshake, hello, then frames
+        until either side closes."""
+        owner = self.owner
+        key = headers.get("Sec-WebSocket-Key", "")
+        upgrade = headers.get("Upgrade", "").lower() == "websocket"
+        if not upgrade or "upgrade" not in headers.get("Connection", "").lower() or not key:
+            self._send(426, "websocket_upgrade_required", {"Upgrade": "websocket"})
+            return
+        if headers.get("Sec-WebSocket-Version") != "13":
+            self._send(426, "unsupported_websocket_version", {"Sec-WebSocket-Version": "13"})
+            return
+        if not owner._redeem_ticket(parse_qs(query).get("ticket", [""])[0]):
+            self._send(401, "invalid_ticket")
+            return
+        self.send_response_only(101)
+        self.send_header("Server", self.version_string())
+        self.send_header("Date", self.date_time_string())
+        self.send_header("Upgrade", "websocket")
+        self.send_header("Connection", "Upgrade")
+        self.send_header("Sec-WebSocket-Accept", _accept_key(key))
+        self.end_headers()
+        self.close_connection = True
+        self.connection.settimeout(None)  # idle sockets are normal; stop() shuts them down
+        link = owner._open_link(self.connection)
+        try:
+            self._serve_link(link)
+        except _SocketClosed as closed:
+            link.close(closed.code, closed.reason)
+            raise AssertionError(f"Socket Mode client broke the protocol: {closed}") from None
+        finally:
+            owner._close_link(link)
+
+    def _serve_link(self, link: _Link) -> None:
+        """Read the client's frames until it closes: acks are recorded, pings answered."""
+        kind: int | None = None  # the opcode of the message being reassembled from fragments
+        parts: list[bytes] = []
+        while (frame := self._read_frame()) is not None:
+            final, opcode, payload = frame
+            if opcode == _CLOSE:
+                link.send(_CLOSE, payload[:2])  # echo the code; no-op if we closed first
+                return
+            if opcode == _PING:
+                link.send(_PONG, payload)
+                continue
+            if opcode == _PONG:
+                continue
+            if opcode in (_TEXT, _BINARY):
+                if kind is not None:
+                    raise _SocketClosed(1002, "new message inside a fragmented one")
+                kind, parts = opcode, [payload]
+            elif opcode == _CONTINUATION and kind is not None:
+                parts.append(payload)
+            else:
+                raise _SocketClosed(1002, f"unexpected opcode {opcode:#x}")
+            if final:
+                message, binary, kind = b"".join(parts), kind == _BINARY, None
+                if binary:
+                    continue  # Slack's protocol is text only
+                try:
+                    self.owner._client_message(message.decode())
+                except UnicodeDecodeError:
+                    raise _SocketClosed(1007, "text message is not UTF-8") from None
+
+    def _read_frame(self) -> tuple[bool, int, bytes] | None:
+        """The next client frame: (fin, opcode, unmasked payload); None once the client is gone."""
+        head = self._read_exactly(2)
+        if head is None:
+            return None
+        final, opcode = bool(head[0] & 0x80), head[0] & 0x0F
+        if head[0] & 0x70:
+            raise _SocketClosed(1002, "reserved bits set without an extension")
+        if not head[1] & 0x80:
+            raise _SocketClosed(1002, "client frames must be masked")
+        size = head[1] & 0x7F
+        if opcode >= _CLOSE and (size > 125 or not final):
+            raise _SocketClosed(1002, "control frames are short and never fragmented")
+        if size >= 126:
+            extended = self._read_exactly(2 if size == 126 else 8)
+            if extended is None:
+                return None
+            size = int.from_bytes(extended, "big")
+        if size > _MAX_FRAME:
+            raise _SocketClosed(1009, "frame too big")
+        masked = self._read_exactly(4 + size)
+        if masked is None:
+            return None
+        mask = (masked[:4] * (size // 4 + 1))[:size]
+        unmasked = int.from_bytes(masked[4:], "big") ^ int.from_bytes(mask, "big")
+        return final, opcode, unmasked.to_bytes(size, "big")
+
+    def _read_exactly(self, size: int) -> bytes | None:
+        data = self.rfile.read(size)
+        return data if len(data) == size else None
+
     # -- plumbing ------------------------------------------------------------------------------
 
     def _after_delays(self, behaviour: Behaviour | None) -> Behaviour | None:
@@ -488,7 +712,7 @@ class _Handler(LoopbackHandler):
 
 
 class SlackServer(LoopbackServer):
-    """A Slack workspace on 127.0.0.1: the Web API, response URLs and incoming webhooks.
+    """A Slack workspace on 127.0.0.1: the Web API, Socket Mode, response URLs and webhooks.
 
     Use as ``with SlackServer() as server:`` or call :meth:`start` and :meth:`stop`; each
     instance listens on its own free port. ``channels`` maps ids to names, ``users`` ids to
@@ -503,9 +727,14 @@ class SlackServer(LoopbackServer):
         token: str = "xoxb-test",
         channels: Mapping[str, str] | None = None,
         users: Mapping[str, SlackUser] | None = None,
+        *,
+        app_token: str = "xapp-test",
     ) -> None:
         super().__init__()
+        if app_token == token:
+            raise ValueError("the app-level token and the bot token must differ")
         self.token = token
+        self.app_token = app_token  # xapp-…: apps.connections.open, i.e. Socket Mode, only
         self.channels: dict[str, str] = dict(DEFAULT_CHANNELS if channels is None else channels)
         self.users: dict[str, SlackUser] = dict(DEFAULT_USERS if users is None else users)
         self.users.setdefault(BOT_USER_ID, SlackUser("newsdesk", "newsdesk", is_bot=True))
@@ -516,6 +745,20 @@ class SlackServer(LoopbackServer):
         self._hook_posts: list[tuple[str, str, dict[str, Any]]] = []  # (kind, key, body)
         self._scripts: dict[str, deque[Behaviour]] = {}
         self._last_ts_us = 0
+        # Socket Mode: tickets issued and not yet used, live links oldest first, acks received.
+        self._tickets: set[str] = set()
+        self._links: list[_Link] = []
+        self._links_opened = 0
+        self._acks: list[dict[str, Any]] = []
+        self._socket_changed = threading.Condition(self._lock)  # links or acks changed
+
+    def stop(self, timeout: float = 2.0) -> None:
+        """Say goodbye on every Socket Mode link (close 1001), then stop as any test server."""
+        with self._lock:
+            links = list(self._links)
+        for link in links:
+            link.close(1001, "server stopping")
+        super().stop(timeout)
 
     # -- addresses -----------------------------------------------------------------------------
 
@@ -531,6 +774,107 @@ class SlackServer(LoopbackServer):
     def webhook_url(self, key: str = "T/B/X") -> str:
         """An incoming webhook URL, ``/services/<key>`` as on hooks.slack.com."""
         return f"{self.origin}{WEBHOOK_PREFIX}{key}"
+
+    # -- Socket Mode ---------------------------------------------------------------------------
+
+    def socket_connections(self) -> int:
+        """Socket Mode connections open now (handshake done, hello sent, not yet closed)."""
+        with self._lock:
+            return len(self._links)
+
+    def sockets_opened(self) -> int:
+        """Socket Mode connections ever accepted, to tell a reconnection from the old link."""
+        with self._lock:
+            return self._links_opened
+
+    def wait_for_socket(self, timeout: float = 5.0) -> None:
+        """Block until a Socket Mode client is connected. From a coroutine on the loop the client
+        runs on, use :meth:`wait_for_socket_async`: blocking that loop would stall the client."""
+        self._wait(lambda: bool(self._links), timeout, "no Socket Mode connection", "socket")
+
+    async def wait_for_socket_async(self, timeout: float = 5.0) -> None:
+        """:meth:`wait_for_socket` for coroutines: polls without blocking the event loop."""
+        await self._wait_async(lambda: bool(self._links), timeout, "no Socket Mode connection")
+
+    def send_envelope(
+        self, type: str, payload: dict[str, Any], *, accepts_response_payload: bool = False
+    ) -> str:
+        """Push an envelope (``events_api``, ``slash_commands``, ``interactive``) to the newest
+        connection, as Slack does; returns its ``envelope_id`` for :meth:`wait_for_ack`."""
+        envelope_id = str(uuid.uuid4())
+        envelope = {
+            "envelope_id": envelope_id,
+            "type": type,
+            "payload": payload,
+            "accepts_response_payload": accepts_response_payload,
+            "retry_attempt": 0,
+            "retry_reason": "",
+        }
+        self._send_to_newest(envelope)
+        return envelope_id
+
+    def disconnect_socket(self, reason: str = "refresh_requested") -> None:
+        """Ask the newest connection to go away, as Slack does before it recycles a link (every
+        few hours) or restarts a host: the client should open a new one and close this one."""
+        self._send_to_newest(
+            {"type": "disconnect", "reason": reason, "debug_info": dict(_SOCKET_DEBUG_INFO)}
+        )
+
+    def socket_acks(self, envelope_id: str | None = None) -> list[dict[str, Any]]:
+        """Acknowledgements the clients sent back (``{"envelope_id", "payload"?}``, as sent),
+        oldest first; only those for ``envelope_id`` when given."""
+        with self._lock:
+            return [a for a in self._acks if envelope_id in (None, a.get("envelope_id"))]
+
+    def wait_for_ack(self, envelope_id: str, timeout: float = 5.0) -> dict[str, Any]:
+        """Block until ``envelope_id`` is acknowledged, and return the ack. From a coroutine on
+        the client's loop, use :meth:`wait_for_ack_async`."""
+        self._wait(
+            lambda: any(a.get("envelope_id") == envelope_id for a in self._acks),
+            timeout,
+            f"envelope {envelope_id} was not acknowledged",
+            "ack",
+        )
+        return self.socket_acks(envelope_id)[0]
+
+    async def wait_for_ack_async(self, envelope_id: str, timeout: float = 5.0) -> dict[str, Any]:
+        """:meth:`wait_for_ack` for coroutines: polls without blocking the event loop."""
+        await self._wait_async(
+            lambda: any(a.get("envelope_id") == envelope_id for a in self._acks),
+            timeout,
+            f"envelope {envelope_id} was not acknowledged",
+        )
+        return self.socket_acks(envelope_id)[0]
+
+    def _wait(self, ready: Callable[[], bool], timeout: float, failure: str, name: str) -> None:
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            pass  # no loop in this thread: blocking is fine
+        else:
+            raise RuntimeError(
+                f"wait_for_{name}() would block the running event loop, and with it a client on"
+                f" that loop; use `await server.wait_for_{name}_async()`"
+            )
+        with self._socket_changed:
+            if not self._socket_changed.wait_for(ready, timeout):
+                raise TimeoutError(f"{failure} within {timeout} s")
+
+    async def _wait_async(self, ready: Callable[[], bool], timeout: float, failure: str) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            with self._lock:
+                if ready():
+                    return
+            if time.monotonic() >= deadline:
+                raise TimeoutError(f"{failure} within {timeout} s")
+            await asyncio.sleep(0.005)
+
+    def _send_to_newest(self, message: dict[str, Any]) -> None:
+        with self._lock:
+            link = self._links[-1] if self._links else None
+        if link is None or not link.send_json(message):
+            raise RuntimeError("no Socket Mode client is connected; wait_for_socket() first")
 
     # -- scripting -----------------------------------------------------------------------------
 
@@ -601,6 +945,7 @@ class SlackServer(LoopbackServer):
             "chat.postEphemeral": self._post_ephemeral,
             "users.info": self._users_info,
             "conversations.history": self._history,
+            CONNECTIONS_OPEN: self._connections_open,
         }
         if method not in methods:
             return {"ok": False, "error": "unknown_method", "req_method": method}
@@ -609,6 +954,49 @@ class SlackServer(LoopbackServer):
                 return {"ok": True, **methods[method](params)}
             except _Refusal as refusal:
                 return {"ok": False, "error": refusal.error}
+
+    def _redeem_ticket(self, ticket: str) -> bool:
+        """True once per ticket issued by apps.connections.open: a socket URL is single-use."""
+        with self._lock:
+            if ticket not in self._tickets:
+                return False
+            self._tickets.discard(ticket)
+            return True
+
+    def _open_link(self, sock: socket.socket) -> _Link:
+        """Register a connection and greet it with hello before anything else can be sent."""
+        link = _Link(sock)
+        with link.write_lock:
+            with self._socket_changed:
+                self._links_opened += 1
+                link.number = self._links_opened
+                self._links.append(link)
+                hello = {
+                    "type": "hello",
+                    "num_connections": len(self._links),
+                    "debug_info": {**_SOCKET_DEBUG_INFO, "approximate_connection_time": 18060},
+                    "connection_info": {"app_id": APP_ID},
+                }
+                self._socket_changed.notify_all()
+            link.send_locked(_TEXT, json.dumps(hello).encode())
+        return link
+
+    def _close_link(self, link: _Link) -> None:
+        with self._socket_changed:
+            if link in self._links:
+                self._links.remove(link)
+            self._socket_changed.notify_all()
+
+    def _client_message(self, text: str) -> None:
+        """A text message from a client: envelope acks are kept, anything else is ignored."""
+        try:
+            message = json.loads(text)
+        except ValueError:
+            return
+        if isinstance(message, dict) and "envelope_id" in message:
+            with self._socket_changed:
+                self._acks.append(message)
+                self._socket_changed.notify_all()
 
     def _accept_hook(self, kind: str, key: str, payload: Any) -> tuple[int, str]:
         if not isinstance(payload, dict):
@@ -668,6 +1056,12 @@ class SlackServer(LoopbackServer):
             "bot_id": BOT_ID,
             "is_enterprise_install": False,
         }
+
+    def _connections_open(self, params: dict[str, Any]) -> dict[str, Any]:
+        ticket = secrets.token_hex(16)
+        self._tickets.add(ticket)
+        host = self.origin.removeprefix("http://")
+        return {"url": f"ws://{host}{LINK_PATH}?ticket={ticket}"}
 
     def _post_message(self, params: dict[str, Any]) -> dict[str, Any]:
         channel = self._channel(params.get("channel"), by_name=True)
