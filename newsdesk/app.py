@@ -14,7 +14,7 @@ import contextlib
 import logging
 import os
 import signal
-from collections.abc import Awaitable
+from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
@@ -225,6 +225,46 @@ async def _check_token(call: Awaitable[Any], what: str) -> None:
         raise StartupError(f"Slack refused {what}: {exc.response.get('error')}") from None
     except (TimeoutError, OSError, aiohttp.ClientError) as exc:
         log.warning("could not check %s with Slack: %s", what, exc)
+
+
+@contextlib.asynccontextmanager
+async def delivery_runtime(
+    settings: Settings, config_source: str = "<defaults>"
+) -> AsyncIterator[Runtime]:
+    """A Runtime that can deliver but serves nothing: the chat platforms' HTTP clients only,
+    no Bolt app, gateway or scheduler. For `newsdesk digest --send`, e.g. from cron."""
+    async with contextlib.AsyncExitStack() as stack:
+        store = stack.enter_context(Store.open(settings.store.path))
+        fetcher = await stack.enter_async_context(Fetcher(settings.fetch))
+        http = await stack.enter_async_context(httpx.AsyncClient(timeout=30.0))
+        runtime = Runtime(
+            store=store,
+            settings=settings,
+            pipeline=Pipeline.from_settings(settings),
+            fetcher=fetcher,
+            http=http,
+        )
+        runtime.sync_config(config_source)
+        token = _secret(settings.slack.bot_token_env)
+        if token is not None:
+            from slack_sdk.web.async_client import AsyncWebClient
+
+            runtime.slack_client = AsyncWebClient(token=token, retry_handlers=[])
+        token = _secret(settings.discord.token_env)
+        if token is not None:
+            import discord
+            from discord.http import HTTPClient
+
+            client = HTTPClient(asyncio.get_running_loop())
+            stack.push_async_callback(client.close)
+            try:
+                await client.static_login(token)
+            except discord.LoginFailure:
+                raise StartupError(
+                    f"Discord refused the token in {settings.discord.token_env}"
+                ) from None
+            runtime.discord_http = client
+        yield runtime
 
 
 def _secret(variable: str) -> str | None:

@@ -32,6 +32,7 @@ from newsdesk import __version__
 from newsdesk.config import ConfigError, Settings, find_config, load_settings
 
 if TYPE_CHECKING:
+    from newsdesk.bot.delivery import DeliveryResult
     from newsdesk.digest.compose import ComposedDigest
 from newsdesk.feeds.admin import AddedFeed, FeedRefused, add_feed
 from newsdesk.feeds.canonical import canonical_url
@@ -419,10 +420,11 @@ FORMATS = ("slack", "discord", "markdown", "terminal")
 
 
 @main.command()
+@click.option("--preview", is_flag=True, help="Print the digest; nothing is posted or recorded.")
 @click.option(
-    "--preview",
+    "--send",
     is_flag=True,
-    help="Print the digest; nothing is posted or recorded (the only mode of this command).",
+    help="Deliver it now through the outbox, as /news digest now does; the next starts here.",
 )
 @click.option("--subscription", "subscription_name", help="Which subscription (default: first).")
 @click.option(
@@ -438,18 +440,31 @@ FORMATS = ("slack", "discord", "markdown", "terminal")
 def digest(
     app: AppContext,
     preview: bool,
+    send: bool,
     subscription_name: str | None,
     output_format: str | None,
     since: str | None,
     until: str | None,
     no_llm: bool,
 ) -> None:
-    """Show the digest a subscription would get now: Slack and Discord as their JSON payloads,
-    or Markdown, or a terminal rendering.
+    """Show the digest a subscription would get now (--preview): Slack and Discord as their
+    JSON payloads, or Markdown, or a terminal rendering. Or send it now (--send).
 
     newsdesk digest --preview --subscription ai-talent --format slack --since 2026-11-16
+    newsdesk digest --send --subscription ai-talent
     """
     from newsdesk.digest.compose import compose_digest, find_subscription
+
+    if preview == send:
+        raise click.UsageError("say --preview (print it) or --send (deliver it now)")
+    if send:
+        if output_format or since or until:
+            raise click.UsageError(
+                "--send delivers the subscription's next digest as it is: since the last one,"
+                " in its own format; --format, --since and --until are for --preview"
+            )
+        _send_digest(app, subscription_name, no_llm)
+        return
 
     now = datetime.now(UTC)
     try:
@@ -481,6 +496,53 @@ def digest(
     platform = "markdown" if subscription.platform == "file" else subscription.platform
     print_digest(composed.digest, output_format or platform)
     _report_summaries(composed)
+
+
+def _send_digest(app: AppContext, name: str | None, no_llm: bool) -> None:
+    """Deliver a subscription's digest now, from the config or made in chat."""
+    from newsdesk.app import StartupError, delivery_runtime
+    from newsdesk.config import StoreSettings
+
+    settings = app.settings
+    if app.db_path:
+        settings = settings.model_copy(update={"store": StoreSettings(path=app.db_path)})
+    app.subscriptions  # noqa: B018 - reports a bad tag filter first
+
+    async def send() -> tuple[Subscription, DeliveryResult]:
+        source = str(find_config(app.config_path) or "<defaults>")
+        async with delivery_runtime(settings, source) as runtime:
+            subscriptions = runtime.subscriptions()
+            if name is None:
+                subscription = subscriptions[0]
+            else:
+                subscription = next((s for s in subscriptions if s.name == name), None)
+                if subscription is None:
+                    names = ", ".join(s.name for s in subscriptions)
+                    raise click.BadParameter(
+                        f"no subscription named {name!r}; there are: {names}",
+                        param_hint="--subscription",
+                    )
+            if no_llm:
+                subscription = dataclasses.replace(subscription, llm_summaries=False)
+            return subscription, await runtime.send_digest(subscription)
+
+    try:
+        subscription, result = asyncio.run(send())
+    except (StartupError, StoreError) as exc:
+        raise click.ClickException(str(exc)) from None
+    digest = result.digest
+    from newsdesk.digest.text import period_label
+
+    period = period_label(digest.start, digest.end)
+    if result.error:
+        raise click.ClickException(
+            f"the digest for {period} to {subscription.destination} failed: {result.error}"
+        )
+    click.echo(
+        f"Sent {subscription.name}'s digest for {period} to {subscription.destination}"
+        f" ({len(digest.messages)} message(s)).",
+        err=True,
+    )
 
 
 def print_digest(digest: Digest, output_format: str) -> None:

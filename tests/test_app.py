@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import signal
 import socket
@@ -96,8 +97,9 @@ async def test_socket_mode_without_an_app_token_says_which_variable_to_set(tmp_p
 
 
 async def test_with_tokens_it_serves_slack_and_discord_and_delivers_to_both(
-    tmp_path, monkeypatch, feed_server, slack_server, discord_server
+    tmp_path, monkeypatch, feed_server, slack_server, discord_server, caplog
 ):
+    caplog.set_level(logging.DEBUG)
     feed_server.add("/signals.xml", RSS)
     port = free_port()
     monkeypatch.setenv("SLACK_BOT_TOKEN", slack_server.token)
@@ -149,6 +151,8 @@ async def test_with_tokens_it_serves_slack_and_discord_and_delivers_to_both(
     assert response.status_code == 200
     assert "Kimi K3 tops the open-model leaderboard" in slack_server.responses("k")[0]["text"]
     assert {c["name"] for c in discord_server.synced_commands()} == {"news", "news-admin"}
+    for secret in (slack_server.token, SECRET, discord_server.token):
+        assert secret not in caplog.text  # every library's debug log included
 
 
 @pytest.mark.parametrize(

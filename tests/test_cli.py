@@ -476,3 +476,39 @@ def test_the_slack_manifest_declares_the_command_and_the_scopes_newsdesk_uses():
     assert "    - command: /news" in manifest
     # chat.postMessage, users.info, conversations.history (public and private), /news
     assert {"commands", "chat:write", "users:read", "channels:history", "groups:history"} <= scopes
+
+
+def test_digest_send_delivers_through_the_outbox_and_the_next_starts_where_it_ended(archive):
+    out = archive.with_name("digests") / "team.md"
+    config = archive.with_name("newsdesk.toml")
+    config.write_text(
+        f'[[subscriptions]]\nname = "team"\nplatform = "file"\npath = "{out}"\n',
+        encoding="utf-8",
+    )
+    options = ["--db", str(archive), "--config", str(config)]
+    first = CliRunner().invoke(main, [*options, "digest", "--send"])
+    second = CliRunner().invoke(main, [*options, "digest", "--send", "--subscription", "team"])
+    listed = CliRunner(env={"COLUMNS": "200"}).invoke(main, [*options, "subscriptions"])
+
+    assert first.exit_code == 0, first.output
+    assert first.stderr.startswith("Sent team's digest for ")
+    assert f"to file {out} (1 message(s))." in first.stderr
+    text = out.read_text(encoding="utf-8")
+    assert text.count("# AI industry digest") == 2  # two digests appended
+    assert second.exit_code == 0 and "no new stories" in text  # nothing new since the first
+    assert "sent " in next(line for line in listed.stdout.splitlines() if "team" in line)
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        ([], "say --preview (print it) or --send (deliver it now)"),
+        (["--preview", "--send"], "say --preview (print it) or --send (deliver it now)"),
+        (["--send", "--format", "slack"], "--format, --since and --until are for --preview"),
+        (["--send", "--subscription", "nope"], "no subscription named 'nope'; there are: default"),
+    ],
+)
+def test_digest_needs_one_mode_and_send_takes_no_preview_options(archive, args, says):
+    result = CliRunner().invoke(main, ["--db", str(archive), "digest", *args])
+    assert result.exit_code == 2
+    assert says in result.output

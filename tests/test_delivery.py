@@ -13,6 +13,7 @@ from newsdesk.bot.delivery import message_key
 from newsdesk.bot.senders import SlackSender
 from tests.bot_helpers import bot_settings, make_runtime
 from tests.sample_digests import long_week, normal_week
+from tests.servers.discord_server import DEFAULT_WEBHOOK_ID, DEFAULT_WEBHOOK_TOKEN
 from tests.servers.slack_server import (
     AcceptThenDrop,
     RateLimited,
@@ -249,3 +250,39 @@ async def test_a_finished_digest_is_never_delivered_again(tmp_path, slack_server
         assert await runtime.outbox.resume() == []
     assert result.digest.state == state
     assert slack_server.messages() == []
+
+
+async def test_a_discord_webhook_subscription_posts_with_wait_and_records_the_message_id(
+    tmp_path, discord_server, monkeypatch
+):
+    url = f"{discord_server.api_base}/webhooks/{DEFAULT_WEBHOOK_ID}/{DEFAULT_WEBHOOK_TOKEN}"
+    monkeypatch.setenv("NEWS_HOOK", url)
+    settings = bot_settings(
+        tmp_path,
+        subscriptions=[{"name": "hook", "platform": "discord", "webhook_env": "NEWS_HOOK"}],
+    )
+    async with make_runtime(settings) as runtime:
+        stored, _ = runtime.outbox.enqueue(runtime.store.get_subscription("hook"), long_week())
+        result = await runtime.outbox.deliver(stored)
+
+    posts = discord_server.webhook_posts(DEFAULT_WEBHOOK_ID)
+    assert result.digest.state == "sent"
+    assert [post.message_id for post in posts] == [
+        result.digest.sent[i] for i in range(len(stored.messages))
+    ]
+    assert all(post.payload["allowed_mentions"] == {"parse": []} for post in posts)
+
+
+async def test_an_unset_webhook_variable_fails_the_digest_naming_it_not_its_value(
+    tmp_path, monkeypatch
+):
+    monkeypatch.delenv("NEWS_HOOK", raising=False)
+    settings = bot_settings(
+        tmp_path,
+        subscriptions=[{"name": "hook", "platform": "slack", "webhook_env": "NEWS_HOOK"}],
+    )
+    async with make_runtime(settings) as runtime:
+        stored, _ = runtime.outbox.enqueue(runtime.store.get_subscription("hook"), normal_week())
+        result = await runtime.outbox.deliver(stored)
+    assert result.digest.state == "failed"
+    assert result.error == "the environment variable NEWS_HOOK (the webhook URL) is not set"
