@@ -47,30 +47,16 @@ class App:
     runtime: Runtime | None = None
     scheduler: Scheduler | None = None
     platforms: list[str] = field(default_factory=list)
-    _closers: list[Any] = field(default_factory=list)
+    _stack: contextlib.AsyncExitStack = field(default_factory=contextlib.AsyncExitStack)
     _background: set[asyncio.Task[Any]] = field(default_factory=set)
 
     async def start(self, *, connect: bool = True) -> None:
         """Open everything and start serving; `connect=False` skips the gateway and socket
         connections (the HTTP clients are still built), for tests."""
-        settings = self.settings
-        store = Store.open(settings.store.path)
-        self._closers.append(store.close)
         try:
-            pipeline = Pipeline.from_settings(settings)
-            fetcher = Fetcher(settings.fetch)
-            self._closers.append(fetcher.aclose)
-            http = httpx.AsyncClient(timeout=30.0, follow_redirects=False)
-            self._closers.append(http.aclose)
-            self.runtime = runtime = Runtime(
-                store=store,
-                settings=settings,
-                pipeline=pipeline,
-                fetcher=fetcher,
-                http=http,
-                terminal=self.terminal,
+            self.runtime = runtime = await self._stack.enter_async_context(
+                open_runtime(self.settings, self.config_source, terminal=self.terminal)
             )
-            runtime.sync_config(self.config_source)
             await self._start_slack(runtime, connect)
             await self._start_discord(runtime, connect)
             self.scheduler = Scheduler(runtime)
@@ -114,14 +100,7 @@ class App:
         for task in list(self._background):
             task.cancel()
         await asyncio.gather(*self._background, return_exceptions=True)
-        for close in reversed(self._closers):
-            try:
-                result = close()
-                if asyncio.iscoroutine(result):
-                    await result
-            except Exception:
-                log.exception("closing %r failed", close)
-        self._closers.clear()
+        await self._stack.aclose()
 
     def _spawn(self, work: Any) -> None:
         task = asyncio.ensure_future(work)
@@ -175,7 +154,7 @@ class App:
                 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
                 handler = AsyncSocketModeHandler(app, secret)
-                self._closers.append(handler.close_async)
+                self._stack.push_async_callback(handler.close_async)
                 await handler.connect_async()
         else:
             app = build_slack_app(
@@ -185,7 +164,7 @@ class App:
 
             runner = web.AppRunner(app.web_app(path=EVENTS_PATH, port=config.http_port))
             await runner.setup()
-            self._closers.append(runner.cleanup)
+            self._stack.push_async_callback(runner.cleanup)
             site = web.TCPSite(runner, config.http_host, config.http_port)
             await site.start()
             log.info(
@@ -203,7 +182,7 @@ class App:
         from newsdesk.bot.discord_app import NewsBot
 
         bot = NewsBot(runtime, config)
-        self._closers.append(bot.close)
+        self._stack.push_async_callback(bot.close)
         try:
             await bot.login(token)  # also syncs the commands (setup_hook)
         except discord.LoginFailure:
@@ -228,23 +207,36 @@ async def _check_token(call: Awaitable[Any], what: str) -> None:
 
 
 @contextlib.asynccontextmanager
+async def open_runtime(
+    settings: Settings, config_source: str = "<defaults>", *, terminal: TextIO | None = None
+) -> AsyncIterator[Runtime]:
+    """The store, fetcher and webhook client around a Runtime synced with the config; chat
+    clients are the caller's to add."""
+    with Store.open(settings.store.path) as store:
+        async with (
+            Fetcher(settings.fetch) as fetcher,
+            httpx.AsyncClient(timeout=30.0, follow_redirects=False) as http,
+        ):
+            runtime = Runtime(
+                store=store,
+                settings=settings,
+                pipeline=Pipeline.from_settings(settings),
+                fetcher=fetcher,
+                http=http,
+                terminal=terminal,
+            )
+            runtime.sync_config(config_source)
+            yield runtime
+
+
+@contextlib.asynccontextmanager
 async def delivery_runtime(
     settings: Settings, config_source: str = "<defaults>"
 ) -> AsyncIterator[Runtime]:
     """A Runtime that can deliver but serves nothing: the chat platforms' HTTP clients only,
     no Bolt app, gateway or scheduler. For `newsdesk digest --send`, e.g. from cron."""
     async with contextlib.AsyncExitStack() as stack:
-        store = stack.enter_context(Store.open(settings.store.path))
-        fetcher = await stack.enter_async_context(Fetcher(settings.fetch))
-        http = await stack.enter_async_context(httpx.AsyncClient(timeout=30.0))
-        runtime = Runtime(
-            store=store,
-            settings=settings,
-            pipeline=Pipeline.from_settings(settings),
-            fetcher=fetcher,
-            http=http,
-        )
-        runtime.sync_config(config_source)
+        runtime = await stack.enter_async_context(open_runtime(settings, config_source))
         token = _secret(settings.slack.bot_token_env)
         if token is not None:
             from slack_sdk.web.async_client import AsyncWebClient

@@ -9,13 +9,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import httpx
-
+from newsdesk.app import open_runtime
 from newsdesk.config import Settings, settings_from_dict
-from newsdesk.feeds.fetch import Fetcher
-from newsdesk.feeds.poller import Pipeline
 from newsdesk.runtime import Runtime
-from newsdesk.store import Store
 
 
 class Clock:
@@ -51,19 +47,11 @@ async def make_runtime(
     terminal: io.StringIO | None = None,
 ) -> AsyncIterator[Runtime]:
     """A Runtime over a real SQLite file, synced with the settings' feeds and subscriptions."""
-    with Store.open(settings.store.path) as store:
-        async with Fetcher(settings.fetch) as fetcher, httpx.AsyncClient(timeout=5) as http:
-            runtime = Runtime(
-                store=store,
-                settings=settings,
-                pipeline=Pipeline.from_settings(settings),
-                fetcher=fetcher,
-                http=http,
-                slack_client=slack_client,
-                discord_http=discord_http,
-                terminal=terminal if terminal is not None else io.StringIO(),
-            )
-            if clock is not None:
-                runtime.clock = clock
-            runtime.sync_config()
-            yield runtime
+    async with open_runtime(
+        settings, terminal=terminal if terminal is not None else io.StringIO()
+    ) as runtime:
+        runtime.slack_client = slack_client
+        runtime.discord_http = discord_http
+        if clock is not None:
+            runtime.clock = clock
+        yield runtime
