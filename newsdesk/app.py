@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import signal
 from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass, field
@@ -21,7 +20,7 @@ from typing import Any, TextIO
 import aiohttp
 import httpx
 
-from newsdesk.config import Settings
+from newsdesk.config import Settings, secret_from_env
 from newsdesk.feeds.fetch import Fetcher
 from newsdesk.feeds.poller import Pipeline
 from newsdesk.runtime import Runtime
@@ -260,4 +259,4 @@ async def delivery_runtime(
 
 
 def _secret(variable: str) -> str | None:
-    return (os.environ.get(variable) or None) if variable else None
+    return secret_from_env(variable)

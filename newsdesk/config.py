@@ -156,7 +156,7 @@ class SummarizerSettings(_Section):
 
     def api_key(self) -> str | None:
         """The key from the environment, or None when none is needed or it is not set."""
-        return _from_env(self.api_key_env)
+        return secret_from_env(self.api_key_env)
 
 
 class SubscriptionSettings(_Section):
@@ -303,7 +303,7 @@ class DiscordSettings(_Section):
         return _env_name(value)
 
     def token(self) -> str | None:
-        return _from_env(self.token_env)
+        return secret_from_env(self.token_env)
 
 
 class Settings(_Section):
@@ -420,9 +420,17 @@ def _env_name(value: str) -> str:
     return value
 
 
-def _from_env(name: str) -> str | None:
-    """A secret from the environment; None when no variable is named or it is unset or empty."""
-    return (os.environ.get(name) or None) if name else None
+def secret_from_env(name: str) -> str | None:
+    """A secret from the environment; None when no variable is named or it is unset or empty.
+
+    Every secret newsdesk uses is read here, so that none of them can reach a log.
+    """
+    from newsdesk.logs import register_secret
+
+    value = (os.environ.get(name) or None) if name else None
+    if value is not None:
+        register_secret(value)
+    return value
 
 
 def _checked_schedule(value: str) -> str:

@@ -10,7 +10,6 @@ with none, digests go to webhooks, files and the terminal.
 from __future__ import annotations
 
 import logging
-import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -30,7 +29,7 @@ from newsdesk.bot.senders import (
     WebhookSender,
 )
 from newsdesk.bot.usage import command_name
-from newsdesk.config import Settings
+from newsdesk.config import Settings, secret_from_env
 from newsdesk.digest.compose import ComposedDigest, compose_digest, subscriptions_from_settings
 from newsdesk.feeds.fetch import Fetcher
 from newsdesk.feeds.poller import Pipeline, PollOutcome, poll_feeds
@@ -119,7 +118,7 @@ class Runtime:
     def sender_for(self, subscription: Subscription) -> Sender:
         """The transport for a subscription's destination; DeliveryError if it is not set up."""
         if subscription.webhook_env:
-            url = os.environ.get(subscription.webhook_env)
+            url = secret_from_env(subscription.webhook_env)
             if not url:
                 raise DeliveryError(
                     f"the environment variable {subscription.webhook_env} (the webhook URL)"

@@ -17,6 +17,7 @@ import asyncio
 import ipaddress
 import socket
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -53,6 +54,9 @@ class FetchResult:
     error: str | None = None
 
 
+Resolver = Callable[[str, int], Awaitable[list[str]]]
+
+
 class BlockedAddressError(httpcore.ConnectError):
     """The host resolves to an address feeds may not reach (private, loopback, …)."""
 
@@ -87,8 +91,15 @@ class PublicOnlyBackend(httpcore.AsyncNetworkBackend):
     origin's name as SNI, not the address we connected to.
     """
 
-    def __init__(self) -> None:
-        self._inner = httpcore.AnyIOBackend()
+    def __init__(
+        self,
+        inner: httpcore.AsyncNetworkBackend | None = None,
+        resolve: Resolver | None = None,
+    ) -> None:
+        # `inner` connects and `resolve` looks names up; both are the real network unless a
+        # test stands in for it, as httpcore's backend interface allows.
+        self._inner = inner or httpcore.AnyIOBackend()
+        self._resolve = resolve or _resolve
 
     async def connect_tcp(
         self,
@@ -100,10 +111,9 @@ class PublicOnlyBackend(httpcore.AsyncNetworkBackend):
     ) -> httpcore.AsyncNetworkStream:
         try:
             with anyio.fail_after(timeout):
-                infos = await anyio.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+                addresses = list(dict.fromkeys(await self._resolve(host, port)))
         except (OSError, TimeoutError) as exc:
             raise httpcore.ConnectError(f"cannot resolve {host}: {exc}") from exc
-        addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
         blocked = [a for a in addresses if not is_public_address(a)]
         if blocked or not addresses:
             raise BlockedAddressError(
@@ -123,12 +133,19 @@ class PublicOnlyBackend(httpcore.AsyncNetworkBackend):
         await self._inner.sleep(seconds)
 
 
+async def _resolve(host: str, port: int) -> list[str]:
+    """Every address `host` resolves to: all are checked, so a name that answers with one
+    public and one private address (DNS rebinding) is refused."""
+    infos = await anyio.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return [str(info[4][0]) for info in infos]
+
+
 class _PublicOnlyTransport(httpx.AsyncHTTPTransport):
-    def __init__(self) -> None:
+    def __init__(self, backend: PublicOnlyBackend) -> None:
         super().__init__()
         # httpx has no public hook for the network backend; httpcore's pool does.
         self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=httpx.create_ssl_context(), network_backend=PublicOnlyBackend()
+            ssl_context=httpx.create_ssl_context(), network_backend=backend
         )
 
 
@@ -139,7 +156,7 @@ class Fetcher:
     may reach private addresses; the rest may not, unless `allow_private_networks` is set.
     """
 
-    def __init__(self, settings: FetchSettings) -> None:
+    def __init__(self, settings: FetchSettings, *, guard: PublicOnlyBackend | None = None) -> None:
         self.settings = settings
         self._overall = asyncio.Semaphore(settings.concurrency)
         self._per_host: defaultdict[str, asyncio.Semaphore] = defaultdict(
@@ -156,7 +173,8 @@ class Fetcher:
         if settings.allow_private_networks:
             self._guarded = self._open
         else:
-            self._guarded = httpx.AsyncClient(transport=_PublicOnlyTransport(), **common)
+            transport = _PublicOnlyTransport(guard or PublicOnlyBackend())
+            self._guarded = httpx.AsyncClient(transport=transport, **common)
 
     async def __aenter__(self) -> Fetcher:
         return self
