@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,7 +14,13 @@ from newsdesk.bot.delivery import message_key
 from newsdesk.bot.senders import SlackSender
 from tests.bot_helpers import bot_settings, make_runtime
 from tests.sample_digests import long_week, normal_week
-from tests.servers.discord_server import DEFAULT_WEBHOOK_ID, DEFAULT_WEBHOOK_TOKEN
+from tests.servers.discord_server import (
+    CREATE_MESSAGE,
+    DEFAULT_CHANNEL_ID,
+    DEFAULT_WEBHOOK_ID,
+    DEFAULT_WEBHOOK_TOKEN,
+)
+from tests.servers.discord_server import Status as DiscordStatus
 from tests.servers.slack_server import (
     AcceptThenDrop,
     RateLimited,
@@ -286,3 +293,46 @@ async def test_an_unset_webhook_variable_fails_the_digest_naming_it_not_its_valu
         result = await runtime.outbox.deliver(stored)
     assert result.digest.state == "failed"
     assert result.error == "the environment variable NEWS_HOOK (the webhook URL) is not set"
+
+
+@pytest.mark.faults
+async def test_a_malformed_answer_from_slack_is_retried_not_fatal(tmp_path, slack_server):
+    settings = slack_settings(tmp_path)
+    slack_server.script(
+        "chat.postMessage",
+        Status(200, body="<html>upstream error</html>"),
+        Status(502, body="Bad Gateway"),
+    )
+    async with make_runtime(settings, slack_client=delivery_client(slack_server)) as runtime:
+        runtime.outbox.sleep = sleeps = Sleeps()
+        stored, _ = runtime.outbox.enqueue(runtime.store.get_subscription("team"), normal_week())
+        result = await runtime.outbox.deliver(stored)
+
+    assert result.digest.state == "sent" and len(sleeps) == 2
+    assert len(slack_server.messages(CHANNEL)) == 1
+
+
+@pytest.mark.faults
+async def test_a_malformed_answer_from_discord_is_retried_and_posts_once(tmp_path, discord_server):
+    from discord.http import HTTPClient
+
+    discord_server.script(CREATE_MESSAGE, DiscordStatus(200, body="<html>upstream error</html>"))
+    settings = bot_settings(
+        tmp_path,
+        subscriptions=[{"name": "team", "platform": "discord", "channel": DEFAULT_CHANNEL_ID}],
+    )
+    http = HTTPClient(asyncio.get_running_loop())
+    try:
+        await http.static_login(discord_server.token)
+        async with make_runtime(settings, discord_http=http) as runtime:
+            runtime.outbox.sleep = Sleeps()
+            stored, _ = runtime.outbox.enqueue(
+                runtime.store.get_subscription("team"), normal_week()
+            )
+            result = await runtime.outbox.deliver(stored)
+    finally:
+        await http.close()
+    posted = discord_server.messages(DEFAULT_CHANNEL_ID)
+    assert result.digest.state == "sent"
+    assert [m.nonce for m in posted] == [message_key(stored.id, i) for i in range(len(posted))]
+    assert len(posted) == len(stored.messages)

@@ -152,10 +152,15 @@ class SlackSender:
             raise _slack_error(exc.response.status_code, exc.response) from None
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
             raise DeliveryError(f"cannot reach Slack: {exc!r}") from None
+        except (AttributeError, TypeError, ValueError):
+            # slack_sdk itself trips over a 200 whose body is not JSON (a proxy's error page).
+            raise DeliveryError("Slack sent an answer that is not the API's JSON") from None
 
 
 def _slack_error(status: int, response: Any) -> DeliveryError:
-    error = response.get("error", f"HTTP {status}") if hasattr(response, "get") else status
+    # A proxy's HTML error page arrives as text, not the JSON object Slack sends.
+    data = getattr(response, "data", None)
+    error = data.get("error", f"HTTP {status}") if isinstance(data, dict) else f"HTTP {status}"
     if status == 429:
         return DeliveryError(
             "Slack rate limit (429)", retry_after=_seconds(response.headers.get("Retry-After"))
@@ -197,6 +202,8 @@ class DiscordSender:
             ) from None
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
             raise DeliveryError(f"cannot reach Discord: {exc!r}") from None
+        if not isinstance(sent, dict) or "id" not in sent:  # e.g. a proxy's HTML page
+            raise DeliveryError("Discord sent an answer that is not a message object")
         return str(sent["id"])
 
     async def find(self, key: str, *, since: datetime) -> str | None:
@@ -247,7 +254,10 @@ class WebhookSender:
                 channel_gone=response.status_code in (403, 404, 410),
             )
         if self.platform == "discord" and response.content:
-            return str(response.json().get("id")) or None
+            try:
+                return str(response.json()["id"])
+            except (ValueError, KeyError, TypeError):
+                raise DeliveryError("Discord sent an answer that is not a message object") from None
         return None
 
     async def find(self, key: str, *, since: datetime) -> str | None:
