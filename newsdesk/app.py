@@ -25,7 +25,7 @@ from newsdesk.feeds.fetch import Fetcher
 from newsdesk.feeds.poller import Pipeline
 from newsdesk.runtime import Runtime
 from newsdesk.scheduler import Scheduler
-from newsdesk.store import Store
+from newsdesk.store import DEFAULT_BUSY_TIMEOUT, Store
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +43,8 @@ class App:
     terminal: TextIO | None = None
     # Where the platforms' APIs are; only tests change them.
     slack_base_url: str | None = None
+    # Seconds a write waits for another process's lock on the database (`--lock-timeout`).
+    lock_timeout: float = DEFAULT_BUSY_TIMEOUT
     runtime: Runtime | None = None
     scheduler: Scheduler | None = None
     platforms: list[str] = field(default_factory=list)
@@ -54,7 +56,12 @@ class App:
         connections (the HTTP clients are still built), for tests."""
         try:
             self.runtime = runtime = await self._stack.enter_async_context(
-                open_runtime(self.settings, self.config_source, terminal=self.terminal)
+                open_runtime(
+                    self.settings,
+                    self.config_source,
+                    terminal=self.terminal,
+                    lock_timeout=self.lock_timeout,
+                )
             )
             await self._start_slack(runtime, connect)
             await self._start_discord(runtime, connect)
@@ -207,11 +214,15 @@ async def _check_token(call: Awaitable[Any], what: str) -> None:
 
 @contextlib.asynccontextmanager
 async def open_runtime(
-    settings: Settings, config_source: str = "<defaults>", *, terminal: TextIO | None = None
+    settings: Settings,
+    config_source: str = "<defaults>",
+    *,
+    terminal: TextIO | None = None,
+    lock_timeout: float = DEFAULT_BUSY_TIMEOUT,
 ) -> AsyncIterator[Runtime]:
     """The store, fetcher and webhook client around a Runtime synced with the config; chat
     clients are the caller's to add."""
-    with Store.open(settings.store.path) as store:
+    with Store.open(settings.store.path, timeout=lock_timeout) as store:
         async with (
             Fetcher(settings.fetch) as fetcher,
             httpx.AsyncClient(timeout=30.0, follow_redirects=False) as http,
@@ -230,12 +241,17 @@ async def open_runtime(
 
 @contextlib.asynccontextmanager
 async def delivery_runtime(
-    settings: Settings, config_source: str = "<defaults>"
+    settings: Settings,
+    config_source: str = "<defaults>",
+    *,
+    lock_timeout: float = DEFAULT_BUSY_TIMEOUT,
 ) -> AsyncIterator[Runtime]:
     """A Runtime that can deliver but serves nothing: the chat platforms' HTTP clients only,
     no Bolt app, gateway or scheduler. For `newsdesk digest --send`, e.g. from cron."""
     async with contextlib.AsyncExitStack() as stack:
-        runtime = await stack.enter_async_context(open_runtime(settings, config_source))
+        runtime = await stack.enter_async_context(
+            open_runtime(settings, config_source, lock_timeout=lock_timeout)
+        )
         token = _secret(settings.slack.bot_token_env)
         if token is not None:
             from slack_sdk.web.async_client import AsyncWebClient

@@ -42,15 +42,27 @@ from newsdesk.feeds.poller import Pipeline, PollOutcome, poll_feeds
 from newsdesk.feeds.tagging import TaxonomyError
 from newsdesk.models import Digest, Feed, Story, Subscription
 from newsdesk.query import QueryError, parse_moment, parse_query
-from newsdesk.store import HIGHLIGHT_END, HIGHLIGHT_START, Store, StoreError
+from newsdesk.store import (
+    DEFAULT_BUSY_TIMEOUT,
+    HIGHLIGHT_END,
+    HIGHLIGHT_START,
+    Store,
+    StoreError,
+)
 
 
 class AppContext:
     """Settings and store, loaded lazily so `--help` and `check-config` need neither."""
 
-    def __init__(self, config_path: str | None, db_path: str | None) -> None:
+    def __init__(
+        self,
+        config_path: str | None,
+        db_path: str | None,
+        lock_timeout: float = DEFAULT_BUSY_TIMEOUT,
+    ) -> None:
         self.config_path = config_path
         self.db_path = db_path
+        self.lock_timeout = lock_timeout
         self._settings: Settings | None = None
 
     @property
@@ -82,7 +94,7 @@ class AppContext:
     def open_store(self) -> Store:
         path = self.db_path or self.settings.store.path
         try:
-            store = Store.open(path)
+            store = Store.open(path, timeout=self.lock_timeout)
             store.sync_config_feeds(self.settings.feeds)
             store.sync_taxonomy(self.pipeline.taxonomy.tags)
         except StoreError as exc:
@@ -93,7 +105,18 @@ class AppContext:
 pass_app = click.make_pass_decorator(AppContext)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Main(click.Group):
+    """The command group; a StoreError from any command (a database another process has locked,
+    a full disk, …) ends it with its one-line message instead of a traceback."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except StoreError as exc:
+            raise click.ClickException(str(exc)) from None
+
+
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--config",
     "config_path",
@@ -101,11 +124,22 @@ pass_app = click.make_pass_decorator(AppContext)
     help="Config file (default: $NEWSDESK_CONFIG, else ./newsdesk.toml, else built-in defaults).",
 )
 @click.option("--db", "db_path", type=click.Path(dir_okay=False), help="SQLite archive to use.")
+@click.option(
+    "--lock-timeout",
+    type=click.FloatRange(min=0),
+    default=DEFAULT_BUSY_TIMEOUT,
+    show_default=True,
+    envvar="NEWSDESK_LOCK_TIMEOUT",
+    help="Seconds to wait for another process (another newsdesk) to release the database"
+    " before giving up.",
+)
 @click.version_option(__version__, prog_name="newsdesk")
 @click.pass_context
-def main(ctx: click.Context, config_path: str | None, db_path: str | None) -> None:
+def main(
+    ctx: click.Context, config_path: str | None, db_path: str | None, lock_timeout: float
+) -> None:
     """newsdesk: AI-industry news from feeds to deduplicated digests in Slack and Discord."""
-    ctx.obj = AppContext(config_path, db_path)
+    ctx.obj = AppContext(config_path, db_path, lock_timeout)
 
 
 # --- demo --------------------------------------------------------------------------------------
@@ -510,7 +544,7 @@ def _send_digest(app: AppContext, name: str | None, no_llm: bool) -> None:
 
     async def send() -> tuple[Subscription, DeliveryResult]:
         source = str(find_config(app.config_path) or "<defaults>")
-        async with delivery_runtime(settings, source) as runtime:
+        async with delivery_runtime(settings, source, lock_timeout=app.lock_timeout) as runtime:
             subscriptions = runtime.subscriptions()
             if name is None:
                 subscription = subscriptions[0]
@@ -691,7 +725,7 @@ def run(app: AppContext, verbose: bool) -> None:
     app.subscriptions  # noqa: B018 - reports a bad tag filter before anything starts
     source = str(find_config(app.config_path) or "<defaults>")
     try:
-        asyncio.run(App(settings, config_source=source).run())
+        asyncio.run(App(settings, config_source=source, lock_timeout=app.lock_timeout).run())
     except (StartupError, StoreError, ConfigError) as exc:
         raise click.ClickException(str(exc)) from None
     except KeyboardInterrupt:

@@ -241,6 +241,23 @@ class StoreError(Exception):
     """A request the archive cannot carry out; the message is fit to show a user."""
 
 
+class DatabaseLockedError(StoreError):
+    """Another connection (usually another newsdesk) held the write lock past the busy timeout."""
+
+
+class DatabaseFullError(StoreError):
+    """SQLite could not grow the database (SQLITE_FULL): the disk, or a page limit, is full."""
+
+
+# How long a write waits for another connection's write lock before giving up, in seconds.
+DEFAULT_BUSY_TIMEOUT = 30.0
+
+# Called with every connection Store.open makes, before the archive is migrated or used. Empty in
+# production; a test appends one to configure the connections code it does not call directly
+# (e.g. `PRAGMA max_page_count` to make the database "full" under `newsdesk fetch`).
+CONNECTION_HOOKS: list[Callable[[sqlite3.Connection], None]] = []
+
+
 class FeedExistsError(StoreError):
     pass
 
@@ -308,27 +325,42 @@ def from_iso(text: str | None) -> datetime | None:
 class Store:
     """A newsdesk archive in one SQLite file."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(
+        self, db: Database, *, path: str | Path = ":memory:", busy_timeout: float = 0.0
+    ) -> None:
         self.db = db
+        self.path = Path(path)
+        self.busy_timeout = busy_timeout
 
     @classmethod
-    def open(cls, path: str | Path) -> Store:
-        """Open (creating if needed) and migrate the archive at `path`."""
+    def open(cls, path: str | Path, *, timeout: float = DEFAULT_BUSY_TIMEOUT) -> Store:
+        """Open (creating if needed) and migrate the archive at `path`.
+
+        `timeout` is how many seconds a write waits for another process's write lock before it
+        fails with DatabaseLockedError.
+        """
         path = Path(path)
         if str(path) != ":memory:":
             path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            conn = sqlite3.connect(str(path), timeout=30)
+            conn = sqlite3.connect(str(path), timeout=timeout)
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open the database {path}: {exc}") from exc
-        db = Database(conn)
-        db.execute("PRAGMA foreign_keys = ON")
-        conn.create_function("segment_cjk", 1, segment_cjk, deterministic=True)
-        if str(path) != ":memory:":
-            db.enable_wal()
-        db.execute("PRAGMA synchronous = NORMAL")  # safe with WAL: a crash loses no commit
-        store = cls(db)
-        store.migrate()
+        store = cls(Database(conn), path=path, busy_timeout=timeout)
+        try:
+            with store._clear_errors():
+                for hook in CONNECTION_HOOKS:
+                    hook(conn)
+                store.db.execute("PRAGMA foreign_keys = ON")
+                conn.create_function("segment_cjk", 1, segment_cjk, deterministic=True)
+                if str(path) != ":memory:":
+                    store.db.enable_wal()
+                # Safe with WAL: a crash loses no commit.
+                store.db.execute("PRAGMA synchronous = NORMAL")
+                store.migrate()
+        except BaseException:
+            conn.close()
+            raise
         return store
 
     def close(self) -> None:
@@ -353,7 +385,7 @@ class Store:
                 f"understands ({len(MIGRATIONS)}); upgrade newsdesk"
             )
         for number, step in enumerate(MIGRATIONS[version:], start=version + 1):
-            with self.db.atomic():
+            with self._transaction():
                 if callable(step):
                     step(self.db)
                 else:
@@ -363,8 +395,54 @@ class Store:
 
     @contextmanager
     def _transaction(self) -> Iterator[None]:
-        with self.db.atomic():
+        """One atomic change; nested calls are savepoints inside the outer one.
+
+        The outer transaction is BEGIN IMMEDIATE: it takes the write lock first, waiting up to
+        the busy timeout for another process to finish. A deferred BEGIN would read first and
+        then fail at once, without waiting, when it tries to upgrade to a write. A locked or
+        full database rolls the whole change back and raises a StoreError that says so.
+        """
+        conn = self.db.conn
+        if conn.in_transaction:
+            with self.db.atomic():
+                yield
+            return
+        with self._clear_errors():
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.rollback()  # a no-op when SQLite already rolled it back (it may, on FULL)
+                raise
+
+    @contextmanager
+    def _clear_errors(self) -> Iterator[None]:
+        """Turn a locked or full database into a StoreError that says so; others pass."""
+        try:
             yield
+        except sqlite3.OperationalError as exc:
+            clear = self._clear_error(exc)
+            if clear is None:
+                raise
+            raise clear from exc
+
+    def _clear_error(self, exc: sqlite3.OperationalError) -> StoreError | None:
+        """A locked or full database as an error a user can act on; None for anything else."""
+        code = (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF  # the primary code
+        text = str(exc)
+        if code == sqlite3.SQLITE_BUSY or "database is locked" in text:
+            return DatabaseLockedError(
+                f"the database {self.path} is locked by another process (another newsdesk?):"
+                f" gave up after waiting {self.busy_timeout:g} s for its write lock; try again"
+                " when that process is done"
+            )
+        if code == sqlite3.SQLITE_FULL or "database or disk is full" in text:
+            return DatabaseFullError(
+                f"the disk is full: the database {self.path} cannot grow ({text}); the change"
+                " was rolled back, nothing was half-written. Free some space and try again"
+            )
+        return None
 
     # --- feeds -------------------------------------------------------------------------------
 

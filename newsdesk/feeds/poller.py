@@ -25,7 +25,7 @@ from newsdesk.feeds.fetch import Fetcher, FetchResult
 from newsdesk.feeds.parse import parse_feed
 from newsdesk.feeds.tagging import Taxonomy, load_taxonomy
 from newsdesk.models import Feed, Item
-from newsdesk.store import Store, UpdateCounts
+from newsdesk.store import Store, StoreError, UpdateCounts
 
 log = logging.getLogger(__name__)
 
@@ -143,7 +143,10 @@ async def poll_feeds(
         )
         try:
             outcome = record_result(store, fetcher.settings, feed, result, now(), pipeline)
-        except Exception as exc:  # a bug or a store error: report it, keep polling the others
+        except StoreError as exc:  # a locked or full database: said plainly, no traceback
+            log.error("storing %s failed: %s", feed.url, exc)
+            outcome = PollOutcome(feed, "failed", error=str(exc))
+        except Exception as exc:  # a bug: report it, keep polling the others
             log.exception("storing %s failed", feed.url)
             outcome = PollOutcome(feed, "failed", error=f"internal error: {exc}")
         if on_done is not None:
