@@ -2,8 +2,9 @@
 
 A feed poller is a guest on other people's servers and a target for hostile ones. So every
 request is conditional (ETag, Last-Modified), compressed, timed out twice (per read and per
-whole fetch, against slow-loris bodies), capped in size while streaming, limited in redirects,
-and limited in concurrency overall and per host. Feeds added from chat cannot reach private,
+whole fetch, against slow-loris bodies), capped in size while streaming (and while inflating,
+a step at a time, against gzip bombs), limited in redirects, and limited in concurrency overall
+and per host. Feeds added from chat cannot reach private,
 loopback or link-local addresses: the host is resolved once, checked, and the connection goes to
 the address that was checked, so a DNS answer cannot change between the check and the connect.
 
@@ -16,8 +17,9 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
+import zlib
 from collections import defaultdict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -34,6 +36,11 @@ ACCEPT = (
     "application/rss+xml, application/atom+xml, application/feed+json, application/rdf+xml,"
     " application/xml;q=0.9, text/xml;q=0.9, application/json;q=0.8, */*;q=0.5"
 )
+# Exactly what _Inflater undoes; httpx on its own would also offer br and zstd whenever their
+# packages happen to be installed, and inflate those without a bound.
+ACCEPT_ENCODING = "gzip, deflate"
+# At most this many decompressed bytes exist at once before the size cap sees them.
+INFLATE_STEP = 64 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,7 +173,11 @@ class Fetcher:
             "timeout": httpx.Timeout(settings.timeout_seconds),
             "follow_redirects": True,
             "max_redirects": settings.max_redirects,
-            "headers": {"User-Agent": settings.user_agent, "Accept": ACCEPT},
+            "headers": {
+                "User-Agent": settings.user_agent,
+                "Accept": ACCEPT,
+                "Accept-Encoding": ACCEPT_ENCODING,
+            },
             "trust_env": False,
         }
         self._open = httpx.AsyncClient(**common)
@@ -240,8 +251,22 @@ class Fetcher:
             declared = response.headers.get("content-length", "")
             if declared.isdigit() and int(declared) > cap:
                 return FetchResult(status="error", error=_too_big(cap), **hints)
+            # Raw bytes, inflated here in bounded steps: httpx inflates each network read whole,
+            # so 64 KiB of gzip could become 64 MiB, and gzip-in-gzip a gigabyte, before the cap
+            # saw a byte of it. Raw bytes count too: data after the end of a gzip stream inflates
+            # to nothing and must not stream on unchecked.
+            inflater = _Inflater(response.headers.get("content-encoding"))
             body = bytearray()
-            async for chunk in response.aiter_bytes():
+            received = 0
+            async for raw in response.aiter_raw():
+                received += len(raw)
+                for chunk in inflater.feed(raw):
+                    body += chunk
+                    if len(body) > cap:
+                        return FetchResult(status="error", error=_too_big(cap), **hints)
+                if received > cap:
+                    return FetchResult(status="error", error=_too_big(cap), **hints)
+            for chunk in inflater.feed(b"", final=True):
                 body += chunk
                 if len(body) > cap:
                     return FetchResult(status="error", error=_too_big(cap), **hints)
@@ -257,6 +282,61 @@ class Fetcher:
                 last_modified=response.headers.get("last-modified"),
                 **hints,
             )
+
+
+class _Inflater:
+    """Undoes a response's Content-Encoding (gzip, deflate, stacked or not) in bounded steps.
+
+    Each layer hands on at most INFLATE_STEP bytes at a time and the caller checks its cap after
+    every step, so a bomb costs the cap plus a step of memory, whatever its ratio or depth.
+    Codings it does not know are passed through, as httpx does: servers that send
+    `Content-Encoding: UTF-8` mean an uncompressed body.
+    """
+
+    def __init__(self, content_encoding: str | None) -> None:
+        codings = [c.strip().lower() for c in (content_encoding or "").split(",")]
+        # The last coding applied is the first to undo (RFC 9110 section 8.4).
+        self._layers = [
+            _InflateLayer(c) for c in reversed(codings) if c in ("gzip", "x-gzip", "deflate")
+        ]
+
+    def feed(self, data: bytes, *, final: bool = False) -> Iterator[bytes]:
+        """The decompressed pieces of `data`; `final` drains what the layers still hold."""
+        pieces: Iterable[bytes] = (data,)
+        for layer in self._layers:
+            pieces = layer.feed(pieces, final=final)
+        return (piece for piece in pieces if piece)
+
+
+class _InflateLayer:
+    def __init__(self, coding: str) -> None:
+        self._deflate = coding == "deflate"
+        self._first = True
+        # deflate is meant to be zlib-wrapped, but some servers send it raw; try the first.
+        self._zlib = zlib.decompressobj(zlib.MAX_WBITS if self._deflate else zlib.MAX_WBITS | 16)
+
+    def feed(self, pieces: Iterable[bytes], *, final: bool) -> Iterator[bytes]:
+        for piece in pieces:
+            yield from self._inflate(piece)
+        if final:
+            yield from self._inflate(b"")
+            yield self._zlib.flush()
+
+    def _inflate(self, data: bytes) -> Iterator[bytes]:
+        while not self._zlib.eof:  # bytes after the end of the stream are ignored, as by httpx
+            try:
+                out = self._zlib.decompress(data, INFLATE_STEP)
+            except zlib.error as exc:
+                if not (self._first and self._deflate):
+                    raise httpx.DecodingError(f"corrupt compressed body: {exc}") from exc
+                self._first = False
+                self._zlib = zlib.decompressobj(-zlib.MAX_WBITS)
+                continue  # the same bytes again, as raw deflate
+            self._first = False
+            data = self._zlib.unconsumed_tail
+            yield out
+            if not data and len(out) < INFLATE_STEP:
+                return  # all input used and nothing held back: more needs more input
 
 
 def _error(url: str, message: str) -> FetchResult:

@@ -24,6 +24,10 @@ Behaviour worth knowing when writing tests:
   (case-insensitive), so a test can send a lying ``Content-Length`` or its own ``Date``.
 * ``Request.status`` is 0 until the server has decided on and started its answer, and stays 0
   when the client gave up during ``delay`` or the server was stopped first.
+* ``FeedServer(tls=context)`` speaks HTTPS with the given server-side ``ssl.SSLContext`` (a
+  self-signed certificate makes a realistic untrusted host). A client that abandons the handshake,
+  e.g. because it does not trust the certificate, is not a server bug: it is listed in
+  ``tls_failures`` and the connection is closed without an HTTP answer.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from __future__ import annotations
 import gzip as gzip_module
 import hashlib
 import pathlib
+import ssl
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
@@ -190,6 +195,34 @@ class _Handler(LoopbackHandler):
     server_version = "newsdesk-feed-server/1.0"
     owner: FeedServer
 
+    def setup(self) -> None:
+        tls = self.server.owner.tls
+        if tls is not None:
+            # Wrapped before the streams are made, but the handshake waits for handle(): there it
+            # runs under the handler's read timeout, and a failure can be recorded cleanly.
+            self.request = tls.wrap_socket(
+                self.request, server_side=True, do_handshake_on_connect=False
+            )
+        super().setup()
+
+    def handle(self) -> None:
+        if isinstance(self.connection, ssl.SSLSocket):
+            try:
+                self.connection.do_handshake()
+            except (ssl.SSLError, OSError) as exc:
+                self.owner._log_tls_failure(exc)
+                self.close_connection = True
+                return
+        super().handle()
+
+    def finish(self) -> None:
+        try:
+            super().finish()
+        finally:
+            if isinstance(self.connection, ssl.SSLSocket):
+                # socketserver closes the socket it accepted, which the TLS wrapper detached.
+                self.connection.close()
+
     def do_GET(self) -> None:
         self._respond(send_body=True)
 
@@ -300,20 +333,25 @@ class FeedServer(LoopbackServer):
 
     Use as ``with FeedServer() as server:`` or call :meth:`start` and :meth:`stop`. Each
     instance listens on its own free port, so tests can run side by side. :meth:`stop` cuts off
-    slow and endless bodies mid-stream.
+    slow and endless bodies mid-stream. ``tls``, a server-side SSL context, makes it HTTPS.
     """
 
     handler_class = _Handler
     request_queue_size = 128
 
-    def __init__(self) -> None:
+    def __init__(self, *, tls: ssl.SSLContext | None = None) -> None:
         super().__init__()
+        self.tls = tls
         self.requests: list[Request] = []
+        self.tls_failures: list[str] = []  # handshakes that failed, e.g. an untrusted certificate
         self._routes: dict[str, _Route] = {}
 
     @property
     def base_url(self) -> str:
-        """``http://127.0.0.1:PORT``; only known once started, because the port is picked then."""
+        """``http://127.0.0.1:PORT`` (``https://`` with ``tls``); known once started, because
+        the port is picked then."""
+        if self.tls is not None:
+            return "https://" + self.origin.removeprefix("http://")
         return self.origin
 
     def url(self, path: str) -> str:
@@ -488,6 +526,10 @@ class FeedServer(LoopbackServer):
     def _log(self, request: Request) -> None:
         with self._lock:
             self.requests.append(request)
+
+    def _log_tls_failure(self, error: BaseException) -> None:
+        with self._lock:
+            self.tls_failures.append(str(error) or type(error).__name__)
 
 
 @pytest.fixture
