@@ -149,11 +149,12 @@ async def _resolve(host: str, port: int) -> list[str]:
 
 class _PublicOnlyTransport(httpx.AsyncHTTPTransport):
     def __init__(self, backend: PublicOnlyBackend) -> None:
-        super().__init__()
+        # One TLS context for both pools: making one loads the CA bundle, and the pool that
+        # httpx makes here is replaced at once.
+        ssl_context = httpx.create_ssl_context()
+        super().__init__(verify=ssl_context)
         # httpx has no public hook for the network backend; httpcore's pool does.
-        self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=httpx.create_ssl_context(), network_backend=backend
-        )
+        self._pool = httpcore.AsyncConnectionPool(ssl_context=ssl_context, network_backend=backend)
 
 
 class Fetcher:
@@ -180,12 +181,13 @@ class Fetcher:
             },
             "trust_env": False,
         }
-        self._open = httpx.AsyncClient(**common)
-        if settings.allow_private_networks:
-            self._guarded = self._open
-        else:
-            transport = _PublicOnlyTransport(guard or PublicOnlyBackend())
-            self._guarded = httpx.AsyncClient(transport=transport, **common)
+        self._common = common
+        self._guard = guard
+        # The open client and the guarded one, made on first use: each loads the CA bundle
+        # (tens of milliseconds, the bulk of a poll where every feed answers 304), and a
+        # config of trusted feeds alone never needs the guarded one.
+        self._clients: dict[bool, httpx.AsyncClient] = {}
+        self._closed = False
 
     async def __aenter__(self) -> Fetcher:
         return self
@@ -194,9 +196,22 @@ class Fetcher:
         await self.aclose()
 
     async def aclose(self) -> None:
-        await self._open.aclose()
-        if self._guarded is not self._open:
-            await self._guarded.aclose()
+        self._closed = True
+        for client in self._clients.values():
+            await client.aclose()
+
+    def _client(self, trusted: bool) -> httpx.AsyncClient:
+        guarded = not trusted and not self.settings.allow_private_networks
+        client = self._clients.get(guarded)
+        if client is None:
+            if self._closed:
+                raise RuntimeError("the fetcher is closed")
+            transport = (
+                _PublicOnlyTransport(self._guard or PublicOnlyBackend()) if guarded else None
+            )
+            client = httpx.AsyncClient(transport=transport, **self._common)
+            self._clients[guarded] = client
+        return client
 
     async def fetch(
         self,
@@ -207,7 +222,7 @@ class Fetcher:
         trusted: bool = False,
     ) -> FetchResult:
         """Download `url` once, conditionally; never raises for network or HTTP trouble."""
-        client = self._open if trusted else self._guarded
+        client = self._client(trusted)
         headers = {}
         if etag:
             headers["If-None-Match"] = etag
