@@ -227,6 +227,12 @@ def _migration_4(db: Database) -> None:
         db.execute(statement)
 
 
+_MIGRATION_5 = """
+    -- Filter-only searches (`tag:talent`) and recent_stories list stories newest first by their
+    -- representative's date: walking this index stops at the page instead of sorting them all.
+    CREATE INDEX items_published ON items(published);
+"""
+
 # Each entry moves the schema one version forward: SQL, or a function for steps that need Python.
 # Never edit a released entry; append a new one.
 MIGRATIONS: list[str | Callable[[Database], None]] = [
@@ -234,6 +240,7 @@ MIGRATIONS: list[str | Callable[[Database], None]] = [
     _migration_2,
     _migration_3,
     _migration_4,
+    _MIGRATION_5,
 ]
 
 
@@ -357,6 +364,11 @@ class Store:
                     store.db.enable_wal()
                 # Safe with WAL: a crash loses no commit.
                 store.db.execute("PRAGMA synchronous = NORMAL")
+                # 32 MiB of page cache (SQLite's default is 2 MiB): each item adds 64 LSH band
+                # keys at random places in one index, which outgrows 2 MiB within a few thousand
+                # items; every insert then re-reads a page from the OS. On 25,000 items this cut
+                # save_items' CPU by a fifth (benchmarks/ingest.py). Allocated only as used.
+                store.db.execute("PRAGMA cache_size = -32768")
                 store.migrate()
         except BaseException:
             conn.close()
@@ -856,18 +868,28 @@ class Store:
     # --- reading -----------------------------------------------------------------------------
 
     # A story's link is its representative's, else the earliest link any of its items has.
+    # Most stories have one item, the representative: their sources are its feed (NULL here)
+    # and their tags its own, read without the DISTINCT sorts a story of several items needs.
     _STORY_COLUMNS = """
         s.id, s.first_seen, s.last_seen, s.item_count, s.news_at,
         r.title, r.summary, r.published,
         coalesce(r.url, (SELECT u.url FROM items u WHERE u.story_id = s.id AND u.url IS NOT NULL
                          ORDER BY u.published, u.id LIMIT 1)) AS url,
         coalesce(rf.title, rf.site_title, rf.url) AS representative_source,
-        (SELECT json_group_array(DISTINCT coalesce(f.title, f.site_title, f.url))
-           FROM items i JOIN feeds f ON f.id = i.feed_id WHERE i.story_id = s.id) AS sources,
-        (SELECT json_group_array(tag) FROM (
-            SELECT DISTINCT t.tag, g.priority FROM items i
-              JOIN item_tags t ON t.item_id = i.id JOIN tags g ON g.name = t.tag
-             WHERE i.story_id = s.id ORDER BY g.priority DESC, t.tag)) AS tags
+        CASE WHEN s.item_count > 1 THEN
+            (SELECT json_group_array(DISTINCT coalesce(f.title, f.site_title, f.url))
+               FROM items i JOIN feeds f ON f.id = i.feed_id WHERE i.story_id = s.id)
+        END AS sources,
+        CASE WHEN s.item_count > 1 THEN
+            (SELECT json_group_array(tag) FROM (
+                SELECT DISTINCT t.tag, g.priority FROM items i
+                  JOIN item_tags t ON t.item_id = i.id JOIN tags g ON g.name = t.tag
+                 WHERE i.story_id = s.id ORDER BY g.priority DESC, t.tag))
+        ELSE
+            (SELECT json_group_array(tag) FROM (
+                SELECT t.tag FROM item_tags t JOIN tags g ON g.name = t.tag
+                 WHERE t.item_id = r.id ORDER BY g.priority DESC, t.tag))
+        END AS tags
     """
     _STORY_JOINS = """
         JOIN items r ON r.id = s.representative_item_id
@@ -876,11 +898,18 @@ class Store:
 
     def recent_stories(self, limit: int = 20, since: datetime | None = None) -> list[Story]:
         """Stories newest first (by the representative item's date), with sources and tags."""
+        # The page first, walking the published index (see search), then its columns.
         sql = f"""
-            SELECT {self._STORY_COLUMNS} FROM stories s {self._STORY_JOINS}
-            WHERE s.first_seen >= ?
+            WITH page AS (
+                SELECT s.id FROM items r
+                CROSS JOIN stories s ON s.id = r.story_id AND s.representative_item_id = r.id
+                WHERE s.first_seen >= ?
+                ORDER BY r.published DESC, s.id DESC
+                LIMIT ?
+            )
+            SELECT {self._STORY_COLUMNS} FROM page JOIN stories s ON s.id = page.id
+            {self._STORY_JOINS}
             ORDER BY r.published DESC, s.id DESC
-            LIMIT ?
         """
         floor = to_iso(since) if since else ""
         return [_story_from_row(row) for row in self.db.query(sql, [floor, limit])]
@@ -903,41 +932,57 @@ class Store:
         filters, args = _story_filters(query)
         match = fts_match(query)
         if match is None:
+            # Newest first: walk the representatives down the published index and stop at the
+            # page, instead of sorting every story (a representative is in its own story).
             sql = f"""
+                WITH page AS (
+                    SELECT s.id FROM items r
+                    CROSS JOIN stories s ON s.id = r.story_id AND s.representative_item_id = r.id
+                    WHERE {filters}
+                    ORDER BY r.published DESC, s.id DESC
+                    LIMIT ? OFFSET ?
+                )
                 SELECT {self._STORY_COLUMNS}, 0.0 AS score, '' AS snippet
-                FROM stories s {self._STORY_JOINS}
-                WHERE {filters}
+                FROM page JOIN stories s ON s.id = page.id {self._STORY_JOINS}
                 ORDER BY r.published DESC, s.id DESC
-                LIMIT ? OFFSET ?
             """
             rows = self.db.query(sql, [*args, limit, offset])
         else:
             # bm25 is negative (more negative is better); a title match weighs 4x a summary one.
             # FTS5 functions cannot run inside an aggregate, hence the materialized step; the
-            # snippet is then a bare column next to min(): SQLite takes it from the best row.
+            # best item is then a bare column next to min(): SQLite takes it from the best row.
+            # Every match is ranked, but only the page's stories get their columns and their
+            # best item's snippet (found again by rowid inside the same match).
             sql = f"""
                 WITH matched AS MATERIALIZED (
-                    SELECT rowid AS item_id, bm25(items_fts, 4.0, 1.0) AS rank,
-                           snippet(items_fts, -1, ?, ?, '…', 24) AS snippet
+                    SELECT rowid AS item_id, bm25(items_fts, 4.0, 1.0) AS rank
                     FROM items_fts WHERE items_fts MATCH ?
                 ),
                 hits AS (
-                    SELECT i.story_id, min(m.rank) AS rank, m.snippet
+                    SELECT i.story_id, min(m.rank) AS rank, m.item_id AS best_item
                     FROM matched m JOIN items i ON i.id = m.item_id
                     GROUP BY i.story_id
+                ),
+                page AS MATERIALIZED (
+                    SELECT s.id, hits.best_item,
+                           -hits.rank / (1 + max(0, julianday(?) - julianday(r.published)) / 30.0)
+                               AS score
+                    FROM hits JOIN stories s ON s.id = hits.story_id
+                    JOIN items r ON r.id = s.representative_item_id
+                    WHERE {filters}
+                    ORDER BY score DESC, s.id DESC
+                    LIMIT ? OFFSET ?
                 )
-                SELECT {self._STORY_COLUMNS},
-                       -hits.rank / (1 + max(0, julianday(?) - julianday(r.published)) / 30.0)
-                           AS score,
-                       hits.snippet
-                FROM hits JOIN stories s ON s.id = hits.story_id {self._STORY_JOINS}
-                WHERE {filters}
-                ORDER BY score DESC, s.id DESC
-                LIMIT ? OFFSET ?
+                SELECT {self._STORY_COLUMNS}, page.score,
+                       snippet(items_fts, -1, ?, ?, '…', 24) AS snippet
+                FROM page JOIN stories s ON s.id = page.id {self._STORY_JOINS}
+                JOIN items_fts ON items_fts.rowid = page.best_item AND items_fts MATCH ?
+                ORDER BY page.score DESC, s.id DESC
             """
             stamp = to_iso(_now(now))
             rows = self.db.query(
-                sql, [HIGHLIGHT_START, HIGHLIGHT_END, match, stamp, *args, limit, offset]
+                sql,
+                [match, stamp, *args, limit, offset, HIGHLIGHT_START, HIGHLIGHT_END, match],
             )
         return [
             SearchHit(
@@ -992,12 +1037,16 @@ class Store:
         if not tags or weeks <= 0:
             return counts
         stamp = to_iso(end)
+        # Driven from the period's stories (CROSS JOIN fixes the order, `+` keeps the tag list
+        # off the index): led by the tag index instead, SQLite read every tagged item of the
+        # whole archive and only then dropped those outside the weeks.
         rows = self.db.execute(
             f"""
             SELECT t.tag, CAST((julianday(?) - julianday(s.news_at)) / 7 AS INTEGER) AS ago,
                    count(DISTINCT s.id)
-            FROM stories s JOIN items i ON i.story_id = s.id JOIN item_tags t ON t.item_id = i.id
-            WHERE s.news_at >= ? AND s.news_at < ? AND t.tag IN ({",".join("?" * len(tags))})
+            FROM stories s CROSS JOIN items i ON i.story_id = s.id
+            CROSS JOIN item_tags t ON t.item_id = i.id
+            WHERE s.news_at >= ? AND s.news_at < ? AND +t.tag IN ({",".join("?" * len(tags))})
             GROUP BY t.tag, ago
             """,
             [stamp, to_iso(end - timedelta(weeks=weeks)), stamp, *tags],
@@ -1353,7 +1402,8 @@ _SUBSCRIPTION_OPTIONS = (
 
 
 def _story_from_row(row: dict[str, Any]) -> Story:
-    others = [s for s in json.loads(row["sources"]) if s != row["representative_source"]]
+    sources = json.loads(row["sources"]) if row["sources"] else ()  # NULL: one item, one source
+    others = [s for s in sources if s != row["representative_source"]]
     return Story(
         id=row["id"],
         title=row["title"],
