@@ -231,7 +231,7 @@ def fts_match(query: SearchQuery) -> str | None:
     string ANDed in would silently match nothing. A word ending in `*` with at least
     PREFIX_MIN_CHARS letters before it is a prefix search (`"deeps" *`).
     """
-    positive = [s for s in map(_fts_string, (*query.terms, *query.phrases)) if s]
+    positive = fts_phrases(query)
     negative = [s for s in map(_fts_string, query.excluded) if s]
     if not positive:
         if negative:
@@ -241,6 +241,11 @@ def fts_match(query: SearchQuery) -> str | None:
     if negative:
         expression = f"({expression}) NOT " + " NOT ".join(negative)
     return expression
+
+
+def fts_phrases(query: SearchQuery) -> list[str]:
+    """The FTS5 strings `fts_match` ANDs together: every term and phrase, not the excluded."""
+    return [s for s in map(_fts_string, (*query.terms, *query.phrases)) if s]
 
 
 def segment_cjk(text: str) -> str:

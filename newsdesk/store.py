@@ -9,6 +9,7 @@ transaction, so a crash mid-poll leaves a feed either fully updated or untouched
 from __future__ import annotations
 
 import json
+import math
 import re
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
@@ -28,7 +29,7 @@ from newsdesk.feeds.dedup import (
     similarity,
 )
 from newsdesk.models import Feed, Item, ParsedFeed, Story, Subscription
-from newsdesk.query import SearchQuery, fts_match, segment_cjk, unsegment_cjk
+from newsdesk.query import SearchQuery, fts_match, fts_phrases, segment_cjk, unsegment_cjk
 
 # Schema version 1: the foundation.
 _SCHEMA_1 = """
@@ -233,6 +234,13 @@ _MIGRATION_5 = """
     CREATE INDEX items_published ON items(published);
 """
 
+_MIGRATION_6 = """
+    -- The same order with story_id: a recent window's stories are listed from the index alone,
+    -- without reading their items (Store._first_item_of_stories_since).
+    DROP INDEX IF EXISTS items_published;
+    CREATE INDEX items_published_story ON items(published, story_id);
+"""
+
 # Each entry moves the schema one version forward: SQL, or a function for steps that need Python.
 # Never edit a released entry; append a new one.
 MIGRATIONS: list[str | Callable[[Database], None]] = [
@@ -241,6 +249,7 @@ MIGRATIONS: list[str | Callable[[Database], None]] = [
     _migration_3,
     _migration_4,
     _MIGRATION_5,
+    _MIGRATION_6,
 ]
 
 
@@ -272,6 +281,16 @@ class FeedExistsError(StoreError):
 class UnknownFeedError(StoreError):
     pass
 
+
+# A `since:` search skips the matches older than its window when the window holds fewer items
+# than this (about two weeks of a busy archive); see Store._since_floor.
+_SINCE_FLOOR_MAX_ITEMS = 20_000
+# A search for a common word ranks the stories of the last 14 days first, then of the last 8
+# weeks, while such a window holds fewer than RECENT_MAX_ITEMS items (Store._recent_windows).
+# FTS5's bm25 uses k1 = 1.2.
+_RECENT_DAYS = (14, 56)
+_RECENT_MAX_ITEMS = 100_000
+_BM25_K1 = 1.2
 
 # Search snippets mark matches with these control characters, which clean_text removes from all
 # stored text, so they cannot come from a feed; each renderer turns them into its own emphasis.
@@ -956,7 +975,7 @@ class Store:
             sql = f"""
                 WITH matched AS MATERIALIZED (
                     SELECT rowid AS item_id, bm25(items_fts, 4.0, 1.0) AS rank
-                    FROM items_fts WHERE items_fts MATCH ?
+                    FROM items_fts WHERE items_fts MATCH ? AND rowid >= ?
                 ),
                 hits AS (
                     SELECT i.story_id, min(m.rank) AS rank, m.item_id AS best_item
@@ -969,7 +988,7 @@ class Store:
                                AS score
                     FROM hits JOIN stories s ON s.id = hits.story_id
                     JOIN items r ON r.id = s.representative_item_id
-                    WHERE {filters}
+                    WHERE {filters} AND r.published >= ?
                     ORDER BY score DESC, s.id DESC
                     LIMIT ? OFFSET ?
                 )
@@ -979,11 +998,22 @@ class Store:
                 JOIN items_fts ON items_fts.rowid = page.best_item AND items_fts MATCH ?
                 ORDER BY page.score DESC, s.id DESC
             """
-            stamp = to_iso(_now(now))
-            rows = self.db.query(
-                sql,
-                [match, stamp, *args, limit, offset, HIGHLIGHT_START, HIGHLIGHT_END, match],
-            )
+            moment = _now(now)
+
+            def ranked(floor: int, cutoff: str) -> list[dict[str, Any]]:
+                head = [match, floor, to_iso(moment), *args, cutoff, limit, offset]
+                tail = [HIGHLIGHT_START, HIGHLIGHT_END, match]
+                return list(self.db.query(sql, head + tail))
+
+            floor = self._since_floor(match, query.since)
+            rows = None
+            for cutoff, recent_floor, bound in self._recent_windows(query, match, moment):
+                rows = ranked(max(floor, recent_floor), to_iso(cutoff))
+                if len(rows) >= limit > 0 and rows[-1]["score"] > bound * (1 + 1e-9):
+                    break
+                rows = None  # an older story could still make the page: look further back
+            if rows is None:
+                rows = ranked(floor, "")
         return [
             SearchHit(
                 story=_story_from_row(row),
@@ -992,6 +1022,84 @@ class Store:
             )
             for row in rows
         ]
+
+    def _since_floor(self, match: str, since: datetime | None) -> int:
+        """An item id below which no match can pass a `since:` filter, or 0.
+
+        FTS5's rowids are item ids, so it can skip the older matches instead of ranking the
+        whole archive. Finding the floor costs about a quarter as much per item of the window
+        as ranking does per match, so it is used for a short window (since:7d) and a query
+        with more than a quarter as many matches; otherwise every match is ranked (0).
+        """
+        if since is None:
+            return 0
+        window = self._items_since(since, _SINCE_FLOOR_MAX_ITEMS)
+        if window >= _SINCE_FLOOR_MAX_ITEMS:
+            return 0
+        if 4 * self._match_count(match) < window:
+            return 0
+        return self._first_item_of_stories_since(since)
+
+    def _items_since(self, since: datetime, cap: int) -> int:
+        return self.db.execute(
+            "SELECT count(*) FROM (SELECT 1 FROM items WHERE published >= ? LIMIT ?)",
+            [to_iso(since), cap],
+        ).fetchone()[0]
+
+    def _match_count(self, match: str, cap: int = -1) -> int:
+        """How many items match (at most `cap`; a negative cap counts them all)."""
+        return self.db.execute(
+            "SELECT count(*) FROM (SELECT 1 FROM items_fts WHERE items_fts MATCH ? LIMIT ?)",
+            [match, cap],
+        ).fetchone()[0]
+
+    def _first_item_of_stories_since(self, since: datetime) -> int:
+        """The lowest item id of any story whose representative was published at or after
+        `since` (1 << 62 when there is none): every item of those stories is at or above it.
+
+        The published index carries story_id, so the window's representatives are found
+        without reading their rows.
+        """
+        row = self.db.execute(
+            "SELECT min(i.id) FROM items r"
+            " CROSS JOIN stories s ON s.id = r.story_id AND s.representative_item_id = r.id"
+            " CROSS JOIN items i ON i.story_id = s.id WHERE r.published >= ?",
+            [to_iso(since)],
+        ).fetchone()
+        return row[0] if row[0] is not None else 1 << 62
+
+    def _recent_windows(
+        self, query: SearchQuery, match: str, now: datetime
+    ) -> Iterator[tuple[datetime, int, float]]:
+        """(cutoff, floor, bound) for ranking only the stories of the last days first.
+
+        Relevance is discounted by age, so for a common word the best stories are recent. A
+        story whose representative was published before the cutoff scores less than `bound`:
+        bm25 gives a row at most (k1 + 1) times the sum of its phrases' IDFs, and an age of
+        `days` divides that by 1 + days / 30. So when the page ranked among the window's
+        stories alone ends above the bound, it is the page of the whole archive (`rows` is
+        at least FTS5's row count, so the IDFs are at least its own). Tried when the query
+        matches more than a tenth as many items as the window holds: ranking a match costs
+        about ten times what finding the window's stories costs per item.
+        """
+        if query.before is not None:
+            return
+        idf = None
+        for days in _RECENT_DAYS:
+            cutoff = now - timedelta(days=days)
+            if query.since is not None and query.since >= cutoff:
+                return  # the since: floor already keeps the ranking to the window
+            window = self._items_since(cutoff, _RECENT_MAX_ITEMS)
+            if window >= _RECENT_MAX_ITEMS:
+                return  # finding the window's stories would cost more than it saves
+            if self._match_count(match, cap=window // 10) < window // 10:
+                return  # few matches: ranking them all is cheaper
+            if idf is None:
+                rows = self.db.execute("SELECT max(id) FROM items").fetchone()[0] or 0
+                counts = [self._match_count(phrase) for phrase in fts_phrases(query)]
+                idf = sum(max(math.log((rows - n + 0.5) / (n + 0.5)), 1e-6) for n in counts)
+            bound = (_BM25_K1 + 1) * idf / (1 + days / 30)
+            yield cutoff, self._first_item_of_stories_since(cutoff), bound
 
     def stories_between(self, start: datetime, end: datetime) -> list[Story]:
         """The stories that became news in [start, end), oldest first: a digest's candidates.
